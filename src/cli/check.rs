@@ -1,0 +1,74 @@
+//! `healthcast check`: load, check, print diagnostics; exit 1 on errors.
+
+use super::EXIT_CONTENT_ERRORS;
+use crate::diagnostic::{self, Diagnostic};
+use crate::repo::Repo;
+use anyhow::Result;
+use chrono::Utc;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Check the content of this git ref instead of the work tree.
+    #[arg(long = "ref", value_name = "REF")]
+    pub reference: Option<String>,
+    /// Report only on these files (paths relative to the repository).
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    diagnostics: Vec<&'a Diagnostic>,
+    posts: Vec<JsonPost<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPost<'a> {
+    id: &'a str,
+    file: &'a str,
+    kind: &'static str,
+}
+
+pub fn run(repo: &Path, args: Args) -> Result<u8> {
+    let snapshot = super::snapshot(repo, args.reference.as_deref())?;
+    let loaded = Repo::load(snapshot, Utc::now())?;
+    let wanted: Vec<String> = args
+        .paths
+        .iter()
+        .map(|p| p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/"))
+        .collect();
+    let selected = |file: &str| wanted.is_empty() || wanted.iter().any(|w| file == w || file.starts_with(&format!("{}/", w.trim_end_matches('/'))));
+    let diagnostics: Vec<&Diagnostic> = loaded.diagnostics.iter().filter(|d| selected(&d.file)).collect();
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    match args.format {
+        Format::Json => {
+            let output = JsonOutput {
+                diagnostics: diagnostics.clone(),
+                posts: loaded
+                    .posts
+                    .iter()
+                    .filter(|p| selected(&p.file))
+                    .map(|p| JsonPost { id: &p.id, file: &p.file, kind: p.kind().as_str() })
+                    .collect(),
+            };
+            println!("{}", serde_json::to_string_pretty(&output)?);
+        }
+        Format::Human => {
+            let owned: Vec<Diagnostic> = diagnostics.iter().map(|d| (*d).clone()).collect();
+            print!("{}", diagnostic::render_human(&owned, &loaded.sources));
+            let warnings = diagnostics.len() - errors;
+            let posts = loaded.posts.iter().filter(|p| selected(&p.file)).count();
+            println!("checked {posts} posts: {errors} errors, {warnings} warnings");
+        }
+    }
+    Ok(if errors > 0 { EXIT_CONTENT_ERRORS } else { 0 })
+}

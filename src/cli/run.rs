@@ -1,0 +1,130 @@
+//! `healthcast run`: the scheduler. Publishes what is committed (HEAD by
+//! default in a git repository), says on start what goes out next, and keeps
+//! publishing at each slot until SIGINT/SIGTERM. `--once` publishes what is
+//! due now and exits, for system cron or a Kubernetes CronJob.
+
+use crate::daemon::{self, Daemon, Options};
+use crate::plan::Publication;
+use anyhow::Result;
+use chrono::{TimeDelta, Utc};
+use std::path::{Path, PathBuf};
+use tracing::{info, warn};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Publish the content of this git ref (default: HEAD in a git repository).
+    #[arg(long = "ref", value_name = "REF", conflicts_with = "worktree")]
+    pub reference: Option<String>,
+    /// Publish the work tree as it is, uncommitted changes included.
+    #[arg(long)]
+    pub worktree: bool,
+    /// Log what would go out; send nothing, write no ledger.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Publish what is due now (within catch-up), then exit.
+    #[arg(long)]
+    pub once: bool,
+    #[arg(long, value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+}
+
+pub async fn run(repo: &Path, args: Args) -> Result<u8> {
+    let reference = match (args.reference, args.worktree) {
+        (Some(r), _) => Some(r),
+        (None, false) if super::is_git(repo) => Some("HEAD".to_string()),
+        _ => None,
+    };
+    let mut options = Options::new(repo.to_path_buf(), reference, super::ledger_path(repo, args.ledger.as_deref()));
+    options.dry_run = args.dry_run;
+    let now = Utc::now();
+    let mut daemon = Daemon::start(options, now).await?;
+    daemon.recover(now).await?;
+    print_start(&daemon, args.dry_run).await?;
+
+    if args.once {
+        let report = daemon.cycle(Utc::now()).await?;
+        println!(
+            "published {}, failed {}, held {}, missed {}{}",
+            report.published,
+            report.failed,
+            report.held,
+            report.missed,
+            if args.dry_run { format!(", would publish {}", report.would_publish) } else { String::new() }
+        );
+        return Ok(if report.failed > 0 { super::EXIT_CONTENT_ERRORS } else { 0 });
+    }
+
+    let (mut scheduler, ticks) = daemon::start_ticker().await?;
+    println!("running; Ctrl-C stops after the publications in flight");
+    daemon.run_loop(ticks, shutdown_signal()).await?;
+    if let Err(e) = scheduler.shutdown().await {
+        warn!("cron scheduler did not shut down cleanly: {e}");
+    }
+    info!("stopped");
+    Ok(0)
+}
+
+async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
+    let repo = daemon.repo();
+    let config = daemon.config();
+    let source = match repo.snapshot.commit() {
+        Some(commit) => format!("commit {}", &commit[..commit.len().min(12)]),
+        None => "the work tree".to_string(),
+    };
+    println!(
+        "healthcast {}: {} posts from {source}, {} schedules, channels: {}{}",
+        env!("CARGO_PKG_VERSION"),
+        repo.posts.len(),
+        config.schedules.len(),
+        config.channels.keys().cloned().collect::<Vec<_>>().join(", "),
+        if dry_run { " (dry run: nothing is sent)" } else { "" }
+    );
+    if repo.error_count() > 0 {
+        println!("{} errors hold posts back; run `healthcast check` to see them", repo.error_count());
+    }
+    let upcoming = daemon.upcoming(Utc::now(), TimeDelta::days(14)).await?;
+    let shown: Vec<&Publication> = upcoming.iter().take(10).collect();
+    if shown.is_empty() {
+        println!("nothing is planned in the next 14 days");
+    } else {
+        println!("next publications:");
+        for p in shown {
+            let what = match (&p.post, p.blocked.is_empty()) {
+                (Some(post), true) => post.clone(),
+                (Some(post), false) => format!("{post} (BLOCKED: {})", p.blocked.join("; ")),
+                (None, _) => format!("nothing ({})", p.blocked.join("; ")),
+            };
+            println!(
+                "  {}  {:<14} → {:<10} {what}",
+                p.at.with_timezone(&p.timezone).format("%a %Y-%m-%d %H:%M %Z"),
+                p.schedule.as_deref().unwrap_or("news"),
+                p.channel,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    info!("stop requested; finishing publications in flight");
+}

@@ -1,0 +1,140 @@
+//! `schedules/channels.yaml`: where posts can go (channels), names for sets of
+//! channels (groups), where operational alerts go, and the organisation's time
+//! zone and catch-up window for news.
+
+use super::duration::ConfigDuration;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::locate;
+use crate::yaml::{self, Value};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The raw file, before cross-checks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelsFile {
+    pub timezone: Option<String>,
+    /// How late a news item or alert may still go out (default 1h).
+    pub catch_up: Option<ConfigDuration>,
+    #[serde(default)]
+    pub channels: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub alerts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    pub name: String,
+    pub settings: ChannelSettings,
+}
+
+/// Per-platform settings. A new platform is a new variant here, its settings
+/// struct, and its publisher in `publish/`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChannelSettings {
+    Feed(FeedSettings),
+}
+
+impl Channel {
+    pub fn platform(&self) -> &'static str {
+        match self.settings {
+            ChannelSettings::Feed(_) => "feed",
+        }
+    }
+}
+
+/// An Atom feed file: the default channel that needs no credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// Path of the feed file, relative to the repository.
+    pub path: String,
+    pub title: String,
+    /// The web page the feed belongs to.
+    pub link: Option<String>,
+    /// Atom feed id; default `urn:healthcast:feed:<channel name>`.
+    pub id: Option<String>,
+    pub author: Option<String>,
+    /// How many entries the feed keeps, newest first.
+    #[serde(default = "default_max_entries")]
+    pub max_entries: usize,
+}
+
+fn default_max_entries() -> usize {
+    50
+}
+
+/// Platforms that later versions publish to; named so that the error says
+/// "not yet" rather than "unknown".
+const PLANNED_PLATFORMS: &[&str] = &[
+    "mastodon", "bluesky", "x", "facebook", "linkedin", "telegram", "slack", "discord", "teams",
+    "webhook",
+];
+
+/// Builds one channel from its YAML mapping; errors point into `text`.
+pub fn channel(file: &str, text: &str, name: &str, value: Value) -> Result<Channel, Diagnostic> {
+    let at = |path: &[&str]| locate::key(text, path).unwrap_or(Span::point(1, 1));
+    let Value::Mapping(mut map) = value else {
+        return Err(Diagnostic::error(
+            file,
+            at(&["channels", name]),
+            "config/invalid",
+            format!("channel `{name}` must be a mapping with a `platform:` key"),
+        ));
+    };
+    let platform = match map.remove("platform") {
+        Some(Value::String(p)) => p,
+        _ => {
+            return Err(Diagnostic::error(
+                file,
+                at(&["channels", name]),
+                "config/invalid",
+                format!("channel `{name}` has no `platform:`"),
+            )
+            .with_help("add e.g. `platform: feed`"));
+        }
+    };
+    let settings = |map| -> Result<_, Diagnostic> {
+        yaml::from_value(Value::Mapping(map)).map_err(|e| {
+            let (code, span) = match unknown_field(&e.message) {
+                Some(key) => (
+                    "config/unknown-key",
+                    locate::key(text, &["channels", name, key]).unwrap_or(at(&["channels", name])),
+                ),
+                None => ("config/invalid", at(&["channels", name])),
+            };
+            Diagnostic::error(file, span, code, format!("channel `{name}`: {}", e.message))
+        })
+    };
+    match platform.as_str() {
+        "feed" => Ok(Channel {
+            name: name.to_string(),
+            settings: ChannelSettings::Feed(settings(map)?),
+        }),
+        p if PLANNED_PLATFORMS.contains(&p) => Err(Diagnostic::error(
+            file,
+            at(&["channels", name, "platform"]),
+            "config/unsupported-platform",
+            format!("channel `{name}`: platform `{p}` is not supported by this version yet"),
+        )
+        .with_help("this version publishes to `platform: feed`; comment the channel out until its adapter lands")),
+        p => Err(Diagnostic::error(
+            file,
+            at(&["channels", name, "platform"]),
+            "config/unknown-platform",
+            format!("channel `{name}`: unknown platform `{p}`"),
+        )
+        .with_help(format!(
+            "use one of: feed, {}",
+            PLANNED_PLATFORMS.join(", ")
+        ))),
+    }
+}
+
+/// The key named in serde's "unknown field `x`, expected …" message.
+pub fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(&rest[..rest.find('`')?])
+}

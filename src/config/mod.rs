@@ -1,0 +1,403 @@
+//! Configuration in `schedules/`: channels.yaml, policy.yaml and one file per
+//! schedule. Everything is validated up front; each problem is a diagnostic
+//! with file and line. A broken schedule is left out and the others run; a
+//! broken channels.yaml or policy.yaml leaves no configuration to run on.
+
+pub mod channels;
+pub mod duration;
+pub mod policy;
+pub mod schedule;
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::locate;
+use crate::source::{RepoFile, Snapshot};
+use crate::yaml::{self, YamlError};
+use anyhow::Result;
+pub use channels::{Channel, ChannelSettings, FeedSettings};
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+pub use policy::Policy;
+pub use schedule::{Pick, Schedule};
+use std::collections::BTreeMap;
+
+pub const CONFIG_DIR: &str = "schedules";
+pub const CHANNELS_FILE: &str = "schedules/channels.yaml";
+pub const POLICY_FILE: &str = "schedules/policy.yaml";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The organisation's zone: bare dates (`expires: 2026-12-31`) end at
+    /// midnight here, and preview shows news in it.
+    pub timezone: Tz,
+    /// How late a news item or alert may still go out.
+    pub news_catch_up: TimeDelta,
+    pub channels: BTreeMap<String, Channel>,
+    pub groups: BTreeMap<String, Vec<String>>,
+    pub alerts: Vec<String>,
+    pub schedules: Vec<Schedule>,
+    pub policy: Policy,
+}
+
+impl Config {
+    /// Expands channel and group names into channel names, in order, once each.
+    /// Returns the names that are neither.
+    pub fn expand(&self, names: &[String]) -> (Vec<String>, Vec<String>) {
+        expand(&self.channels, &self.groups, names)
+    }
+}
+
+fn expand(
+    channels: &BTreeMap<String, Channel>,
+    groups: &BTreeMap<String, Vec<String>>,
+    names: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut out: Vec<String> = Vec::new();
+    let mut unknown = Vec::new();
+    let add = |name: &String, out: &mut Vec<String>| {
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    };
+    for name in names {
+        if channels.contains_key(name) {
+            add(name, &mut out);
+        } else if let Some(members) = groups.get(name) {
+            for m in members.iter().filter(|m| channels.contains_key(*m)) {
+                add(m, &mut out);
+            }
+        } else {
+            unknown.push(name.clone());
+        }
+    }
+    (out, unknown)
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// `None` when channels.yaml or policy.yaml is missing or broken.
+    pub config: Option<Config>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: BTreeMap<String, String>,
+}
+
+pub fn load(snapshot: &Snapshot) -> Result<Loaded> {
+    let files = snapshot.files(CONFIG_DIR, &[".yaml", ".yml"])?;
+    Ok(load_files(files))
+}
+
+/// Validates the files of `schedules/` (paths relative to the repository).
+pub fn load_files(files: Vec<RepoFile>) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut texts = BTreeMap::new();
+    for file in files {
+        // Only the top level of schedules/ is configuration.
+        if file.path.matches('/').count() != 1 {
+            continue;
+        }
+        let text = file.bytes.as_ref().map(|b| String::from_utf8(b.clone()));
+        match text {
+            Some(Ok(text)) => {
+                texts.insert(file.path.clone(), text);
+            }
+            _ => loaded.diagnostics.push(
+                Diagnostic::error(
+                    &file.path,
+                    Span::point(1, 1),
+                    "config/unreadable",
+                    "file is not UTF-8 text of at most 1 MiB",
+                )
+                .with_help("configuration files are small UTF-8 YAML files"),
+            ),
+        }
+    }
+    let d = &mut loaded.diagnostics;
+    let channels_file = texts
+        .get(CHANNELS_FILE)
+        .and_then(|text| parse_yaml::<channels::ChannelsFile>(CHANNELS_FILE, text, d));
+    let policy_file = texts
+        .get(POLICY_FILE)
+        .and_then(|text| parse_yaml::<policy::PolicyFile>(POLICY_FILE, text, d));
+    for (file, present) in [
+        (CHANNELS_FILE, texts.contains_key(CHANNELS_FILE)),
+        (POLICY_FILE, texts.contains_key(POLICY_FILE)),
+    ] {
+        if !present {
+            d.push(
+                Diagnostic::error(file, Span::point(1, 1), "config/missing-file", format!("{file} is missing"))
+                    .with_help("see README \"Configuration\" for its format; the example repository has one"),
+            );
+        }
+    }
+    let (Some(channels_file), Some(policy_file)) = (channels_file, policy_file) else {
+        loaded.sources = texts;
+        return loaded;
+    };
+    let config = build(channels_file, policy_file, &texts, d);
+    loaded.config = config;
+    loaded.sources = texts;
+    loaded
+}
+
+fn build(
+    file: channels::ChannelsFile,
+    policy: policy::PolicyFile,
+    texts: &BTreeMap<String, String>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Config> {
+    let ch_text = texts.get(CHANNELS_FILE).map_or("", String::as_str);
+    let at = |path: &[&str]| locate::key(ch_text, path).unwrap_or(Span::point(1, 1));
+    let errors_before = d.iter().filter(|x| x.is_error()).count();
+    let timezone = match &file.timezone {
+        None => Tz::UTC,
+        Some(name) => match schedule::parse_timezone(name) {
+            Ok(tz) => tz,
+            Err(message) => {
+                d.push(Diagnostic::error(CHANNELS_FILE, at(&["timezone"]), "config/bad-timezone", message));
+                Tz::UTC
+            }
+        },
+    };
+    let mut channels = BTreeMap::new();
+    for (name, value) in file.channels {
+        match channels::channel(CHANNELS_FILE, ch_text, &name, value) {
+            Ok(channel) => {
+                channels.insert(name, channel);
+            }
+            Err(diagnostic) => d.push(diagnostic),
+        }
+    }
+    for (group, members) in &file.groups {
+        if channels.contains_key(group) {
+            d.push(Diagnostic::error(
+                CHANNELS_FILE,
+                at(&["groups", group]),
+                "config/duplicate-name",
+                format!("`{group}` is both a channel and a group"),
+            )
+            .with_help("rename the group"));
+        }
+        for member in members.iter().filter(|m| !channels.contains_key(*m)) {
+            d.push(unknown_channel(CHANNELS_FILE, ch_text, &["groups", group], member, &channels, &BTreeMap::new()));
+        }
+    }
+    for name in &file.alerts {
+        if !channels.contains_key(name) {
+            d.push(unknown_channel(CHANNELS_FILE, ch_text, &["alerts"], name, &channels, &BTreeMap::new()));
+        }
+    }
+    // A broken channels.yaml must not leave a half-configured publisher running.
+    if d.iter().filter(|x| x.is_error()).count() > errors_before {
+        return None;
+    }
+    let mut schedules = Vec::new();
+    for (path, text) in texts {
+        if path == CHANNELS_FILE || path == POLICY_FILE {
+            continue;
+        }
+        if let Some(s) = build_schedule(path, text, &channels, &file.groups, d) {
+            schedules.push(s);
+        }
+    }
+    Some(Config {
+        timezone,
+        news_catch_up: file.catch_up.map_or(schedule::DEFAULT_CATCH_UP, |c| c.0),
+        channels,
+        groups: file.groups,
+        alerts: file.alerts,
+        schedules,
+        policy: policy.into(),
+    })
+}
+
+fn build_schedule(
+    path: &str,
+    text: &str,
+    channels: &BTreeMap<String, Channel>,
+    groups: &BTreeMap<String, Vec<String>>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Schedule> {
+    let raw: schedule::ScheduleFile = parse_yaml(path, text, d)?;
+    let at = |key: &str| locate::key(text, &[key]).unwrap_or(Span::point(1, 1));
+    let mut ok = true;
+    let cron = schedule::parse_cron(&raw.cron)
+        .map_err(|message| {
+            d.push(
+                Diagnostic::error(path, at("cron"), "config/bad-cron", message)
+                    .with_help("fields: seconds minutes hours day-of-month month day-of-week, e.g. \"0 0 9 * * Mon-Fri\""),
+            )
+        })
+        .ok();
+    let timezone = schedule::parse_timezone(&raw.timezone)
+        .map_err(|message| d.push(Diagnostic::error(path, at("timezone"), "config/bad-timezone", message)))
+        .ok();
+    let (expanded, unknown) = expand(channels, groups, &raw.channels);
+    for name in &unknown {
+        d.push(unknown_channel(path, text, &["channels"], name, channels, groups));
+        ok = false;
+    }
+    if raw.channels.is_empty() {
+        d.push(Diagnostic::error(path, at("channels"), "config/invalid", "the schedule names no channels"));
+        ok = false;
+    }
+    if raw.pick.kind.is_some_and(|k| k.is_timed()) {
+        d.push(
+            Diagnostic::error(path, locate::key(text, &["pick", "kind"]).unwrap_or(at("pick")), "config/invalid", "schedules pick tips; news and alerts go out at their own `publish_at`")
+                .with_help("use `kind: tip` or leave `kind` out"),
+        );
+        ok = false;
+    }
+    let (Some(cron), Some(timezone), true) = (cron, timezone, ok) else {
+        return None;
+    };
+    let name = path
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches(".yaml")
+        .trim_end_matches(".yml")
+        .to_string();
+    Some(Schedule {
+        name,
+        file: path.to_string(),
+        cron,
+        cron_text: raw.cron,
+        timezone,
+        channels: expanded,
+        pick: Pick {
+            tags: raw.pick.tags,
+            order: raw.pick.order.unwrap_or_default(),
+            repeat_after: raw.pick.repeat_after.map_or(TimeDelta::zero(), |r| r.0),
+        },
+        catch_up: raw.catch_up.map_or(schedule::DEFAULT_CATCH_UP, |c| c.0),
+        skip_dates: raw.skip_dates,
+    })
+}
+
+fn unknown_channel(
+    file: &str,
+    text: &str,
+    path: &[&str],
+    name: &str,
+    channels: &BTreeMap<String, Channel>,
+    groups: &BTreeMap<String, Vec<String>>,
+) -> Diagnostic {
+    let known: Vec<&str> = channels.keys().chain(groups.keys()).map(String::as_str).collect();
+    Diagnostic::error(
+        file,
+        locate::item(text, path, name).unwrap_or(Span::point(1, 1)),
+        "config/unknown-channel",
+        format!("`{name}` is not a channel or group in {CHANNELS_FILE}"),
+    )
+    .with_help(if known.is_empty() {
+        format!("define it under `channels:` in {CHANNELS_FILE}")
+    } else {
+        format!("known channels and groups: {}", known.join(", "))
+    })
+}
+
+/// Deserializes a whole config file, turning a YAML error into a diagnostic.
+fn parse_yaml<T: serde::de::DeserializeOwned>(
+    path: &str,
+    text: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    yaml::from_str(text).map_err(|e| d.push(yaml_diagnostic(path, &e))).ok()
+}
+
+fn yaml_diagnostic(path: &str, e: &YamlError) -> Diagnostic {
+    let span = Span::point(e.line.unwrap_or(1), e.column.unwrap_or(1));
+    if channels::unknown_field(&e.message).is_some() {
+        Diagnostic::error(path, span, "config/unknown-key", e.message.clone())
+            .with_help("remove the key or fix its spelling; see README \"Configuration\"")
+    } else if e.message.starts_with("missing field") {
+        Diagnostic::error(path, span, "config/invalid", e.message.clone())
+            .with_help("see README \"Configuration\" for the required keys")
+    } else {
+        Diagnostic::error(path, span, "config/invalid", e.message.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> Vec<RepoFile> {
+        list.iter()
+            .map(|(p, t)| RepoFile {
+                path: p.to_string(),
+                size: t.len() as u64,
+                bytes: Some(t.as_bytes().to_vec()),
+            })
+            .collect()
+    }
+
+    const CHANNELS: &str = "channels:\n  site-feed: { platform: feed, path: public/feed.xml, title: T }\ngroups:\n  public: [site-feed]\n";
+    const POLICY: &str = "reviewers: [\"Dr. A\"]\n";
+
+    #[test]
+    fn a_valid_repository_config_loads() {
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, CHANNELS),
+            (POLICY_FILE, POLICY),
+            ("schedules/tips.yaml", "cron: \"0 0 9 * * Mon-Fri\"\ntimezone: America/New_York\nchannels: [public]\npick: { tags: [flu], repeat_after: 30d }\n"),
+        ]));
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let config = loaded.config.unwrap();
+        assert_eq!(config.schedules.len(), 1);
+        assert_eq!(config.schedules[0].channels, ["site-feed"]);
+        assert_eq!(config.schedules[0].pick.repeat_after, TimeDelta::days(30));
+        assert_eq!(config.news_catch_up, TimeDelta::hours(1));
+    }
+
+    #[test]
+    fn bad_schedules_are_reported_at_their_line_and_left_out() {
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, CHANNELS),
+            (POLICY_FILE, POLICY),
+            ("schedules/a.yaml", "timezone: UTC\ncron: \"0 9 * * *\"\nchannels: [public]\n"),
+            ("schedules/b.yaml", "cron: \"0 0 9 * * *\"\ntimezone: Mars/Olympus\nchannels: [public]\n"),
+            ("schedules/c.yaml", "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels:\n  - public\n  - mastodon\n"),
+            ("schedules/d.yaml", "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\nsurprise: 1\n"),
+            ("schedules/ok.yaml", "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n"),
+        ]));
+        let got: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code, d.span.line, d.span.column))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("schedules/a.yaml", "config/bad-cron", 2, 1),
+                ("schedules/b.yaml", "config/bad-timezone", 2, 1),
+                ("schedules/c.yaml", "config/unknown-channel", 5, 5),
+                ("schedules/d.yaml", "config/unknown-key", 4, 1),
+            ]
+        );
+        assert!(loaded.diagnostics[0].message.contains("seconds field"));
+        let config = loaded.config.unwrap();
+        let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ok"]);
+    }
+
+    #[test]
+    fn channel_errors_name_the_key() {
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, "channels:\n  feed:\n    platform: feed\n    path: f.xml\n    title: T\n    colour: red\n"),
+            (POLICY_FILE, POLICY),
+        ]));
+        let d = &loaded.diagnostics[0];
+        assert_eq!((d.code, d.span.line, d.span.column), ("config/unknown-key", 6, 5));
+        assert!(loaded.config.is_none());
+    }
+
+    #[test]
+    fn missing_files_are_errors() {
+        let loaded = load_files(Vec::new());
+        let codes: Vec<_> = loaded.diagnostics.iter().map(|d| (d.file.as_str(), d.code)).collect();
+        assert_eq!(
+            codes,
+            [(CHANNELS_FILE, "config/missing-file"), (POLICY_FILE, "config/missing-file")]
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! The daemon behind `healthcast run`.
+//!
+//! tokio-cron-scheduler only wakes it, once a second; the planner decides
+//! what is due. (Its time-zone jobs drift by an hour after a DST change,
+//! issue #107, so no job carries a schedule's zone; and a repeated job can stop
+//! for good after a stall, issue #113, so a watchdog notices missing ticks,
+//! reports the stall and keeps publishing on its own timer.)
+//!
+//! Each cycle: reload content and configuration when the commit (or the work
+//! tree) changed, keeping the last good configuration if the new one is
+//! broken; plan the window that catch-up allows; and publish what is due,
+//! claiming each publication in the ledger before the request and settling it
+//! after.
+
+use crate::config::Config;
+use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
+use crate::plan::{self, LedgerView, Publication};
+use crate::publish::{self, PublishContext, Publisher};
+use crate::render;
+use crate::repo::Repo;
+use crate::source::{self, Snapshot};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, TimeDelta, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub root: PathBuf,
+    /// Publish what this git ref names; `None` publishes the work tree.
+    pub reference: Option<String>,
+    pub ledger: PathBuf,
+    /// Log what would go out; send nothing and write no ledger rows.
+    pub dry_run: bool,
+    /// Report the scheduler as stalled after this long without a tick.
+    pub stall_after: Duration,
+    /// Look for new commits (or work-tree changes) this often.
+    pub reload_every: Duration,
+}
+
+impl Options {
+    pub fn new(root: PathBuf, reference: Option<String>, ledger: PathBuf) -> Options {
+        Options {
+            root,
+            reference,
+            ledger,
+            dry_run: false,
+            stall_after: Duration::from_secs(10),
+            reload_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Whether the scheduler is ticking: what `/healthz` will report.
+#[derive(Debug)]
+pub struct Health {
+    last_tick: Mutex<Instant>,
+    stalled: AtomicBool,
+}
+
+impl Health {
+    fn new() -> Health {
+        Health {
+            last_tick: Mutex::new(Instant::now()),
+            stalled: AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        if self.stalled.swap(false, Ordering::Relaxed) {
+            info!("scheduler ticks again");
+        }
+    }
+
+    /// Marks the scheduler stalled when no tick came within `after`.
+    fn check(&self, after: Duration) -> bool {
+        let quiet = self.last_tick.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+        if quiet > after && !self.stalled.swap(true, Ordering::Relaxed) {
+            error!(
+                seconds = quiet.as_secs(),
+                "scheduler stalled: no tick for {}s; the watchdog keeps publishing until ticks resume",
+                quiet.as_secs()
+            );
+        }
+        self.stalled.load(Ordering::Relaxed)
+    }
+
+    pub fn is_stalled(&self) -> bool {
+        self.stalled.load(Ordering::Relaxed)
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CycleReport {
+    pub published: usize,
+    pub failed: usize,
+    /// Due too long ago (beyond catch-up): reported, not sent.
+    pub missed: usize,
+    /// Held by check errors, expiry, review, length, or no eligible tip.
+    pub held: usize,
+    /// Dry run: would have been published.
+    pub would_publish: usize,
+}
+
+pub struct Daemon {
+    options: Options,
+    /// The last good load.
+    repo: Repo,
+    fingerprint: String,
+    ledger: Option<Ledger>,
+    publishers: BTreeMap<String, Box<dyn Publisher>>,
+    /// Keys already reported as missed, held or (dry run) due, so that each
+    /// is logged once, not on every cycle.
+    reported: HashSet<String>,
+    pub health: Arc<Health>,
+}
+
+impl Daemon {
+    /// Loads the repository and opens the ledger. Fails when the
+    /// configuration cannot run at all; post errors only hold those posts.
+    pub async fn start(options: Options, now: DateTime<Utc>) -> Result<Daemon> {
+        let snapshot = current_snapshot(&options)?;
+        let fingerprint = fingerprint(&snapshot)?;
+        let repo = Repo::load(snapshot, now)?;
+        let Some(config) = &repo.config else {
+            eprint!("{}", crate::diagnostic::render_human(&repo.diagnostics, &repo.sources));
+            bail!("the configuration in schedules/ has errors (above); fix them and start again");
+        };
+        let publishers = publishers(config, &options.root);
+        let ledger = if options.dry_run {
+            Ledger::open_existing(&options.ledger).await?
+        } else {
+            Some(Ledger::open(&options.ledger).await?)
+        };
+        let daemon = Daemon {
+            options,
+            repo,
+            fingerprint,
+            ledger,
+            publishers,
+            reported: HashSet::new(),
+            health: Arc::new(Health::new()),
+        };
+        daemon.log_diagnostics();
+        Ok(daemon)
+    }
+
+    pub fn config(&self) -> &Config {
+        // Invariant: `start` and `reload` only keep a repository with a configuration.
+        self.repo.config.as_ref().unwrap_or_else(|| unreachable!("daemon without configuration"))
+    }
+
+    pub fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    fn log_diagnostics(&self) {
+        let errors = self.repo.error_count();
+        if errors > 0 {
+            warn!(
+                errors,
+                "content or configuration has {errors} errors; the posts concerned are held (run `healthcast check`)"
+            );
+        }
+        for d in self.repo.diagnostics.iter().filter(|d| d.is_error()) {
+            warn!(file = %d.file, line = d.span.line, code = d.code, "{}", d.message);
+        }
+    }
+
+    /// Settles publications left `sending` by a crash: published if the
+    /// platform has them, released for planning again if it certainly does
+    /// not, `unknown` (for a person to settle) if it cannot tell.
+    pub async fn recover(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let Some(ledger) = &self.ledger else { return Ok(()) };
+        if self.options.dry_run {
+            return Ok(());
+        }
+        for record in ledger.in_state(State::Sending).await? {
+            let found = match self.publishers.get(&record.channel) {
+                Some(publisher) => publisher.lookup(&record.key).await.map_err(|e| e.to_string()),
+                None => Err(format!("channel `{}` is no longer configured", record.channel)),
+            };
+            match found {
+                Ok(Some(receipt)) => {
+                    ledger
+                        .settle(&record.key, &Outcome::Published { remote_id: receipt.remote_id, url: receipt.url }, now)
+                        .await?;
+                    info!(key = %record.key, "interrupted publication found on the channel: published");
+                }
+                Ok(None) => {
+                    ledger.release(&record.key).await?;
+                    info!(key = %record.key, "interrupted publication is not on the channel: planned again within catch-up");
+                }
+                Err(reason) => {
+                    let error = format!("interrupted while sending and the channel cannot confirm it ({reason}); check the channel and settle it by hand");
+                    ledger.settle(&record.key, &Outcome::Unknown { error }, now).await?;
+                    error!(key = %record.key, "publication outcome unknown after a restart");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reloads when the commit (or the work tree) changed. A configuration
+    /// that does not load is rejected and the last good one keeps running.
+    pub fn reload_if_changed(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        let snapshot = current_snapshot(&self.options)?;
+        let fingerprint = fingerprint(&snapshot)?;
+        if fingerprint == self.fingerprint {
+            return Ok(false);
+        }
+        let repo = Repo::load(snapshot, now)?;
+        self.fingerprint = fingerprint;
+        let Some(config) = &repo.config else {
+            for d in repo.diagnostics.iter().filter(|d| d.file.starts_with("schedules/") && d.is_error()) {
+                error!(file = %d.file, line = d.span.line, code = d.code, "{}", d.message);
+            }
+            error!("configuration reload rejected; the last good configuration keeps running");
+            return Ok(false);
+        };
+        self.publishers = publishers(config, &self.options.root);
+        info!(commit = repo.snapshot.commit().unwrap_or("work tree"), posts = repo.posts.len(), "reloaded content and configuration");
+        self.repo = repo;
+        self.log_diagnostics();
+        Ok(true)
+    }
+
+    async fn view(&self) -> Result<LedgerView> {
+        match &self.ledger {
+            Some(ledger) => ledger.view().await,
+            None => Ok(LedgerView::default()),
+        }
+    }
+
+    /// The coming publications in `[now, now + horizon)`, for the start-up summary.
+    pub async fn upcoming(&self, now: DateTime<Utc>, horizon: TimeDelta) -> Result<Vec<Publication>> {
+        let view = self.view().await?;
+        Ok(plan::plan(self.config(), &self.repo.posts, &self.repo.holds(), &view, now, now + horizon))
+    }
+
+    /// When the next slot or news item is due after `now`.
+    pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let config = self.config();
+        let slots = config.schedules.iter().filter_map(|s| plan::slots::next_after(s, now));
+        let news = self
+            .repo
+            .posts
+            .iter()
+            .filter_map(|p| p.meta.publish_at.map(|t| t.0.with_timezone(&Utc)))
+            .filter(|t| *t > now);
+        slots.chain(news).min()
+    }
+
+    /// Publishes everything due at `now` that catch-up still allows.
+    pub async fn cycle(&mut self, now: DateTime<Utc>) -> Result<CycleReport> {
+        let config = self.config();
+        let lookback = config
+            .schedules
+            .iter()
+            .map(|s| s.catch_up)
+            .chain([config.news_catch_up])
+            .max()
+            .unwrap_or_default();
+        // Missed publications are reported when they are at most a day older than catch-up allows.
+        let from = now - lookback - TimeDelta::days(1);
+        let view = self.view().await?;
+        let holds = self.repo.holds();
+        let due = plan::plan(config, &self.repo.posts, &holds, &view, from, now + TimeDelta::milliseconds(1));
+        let mut report = CycleReport::default();
+        for publication in due {
+            self.handle(&publication, now, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn handle(&mut self, p: &Publication, now: DateTime<Utc>, report: &mut CycleReport) -> Result<()> {
+        let key = p.key();
+        let slot = format!("{}@{}", p.channel, p.at.to_rfc3339());
+        let late = now - p.at;
+        if late > p.catch_up {
+            report.missed += 1;
+            if self.reported.insert(format!("missed:{key}")) {
+                warn!(
+                    key = %key,
+                    "missed: due {} ago, beyond catch-up of {}; not sent",
+                    crate::config::duration::display(late),
+                    crate::config::duration::display(p.catch_up)
+                );
+            }
+            return Ok(());
+        }
+        let (Some(post_id), true) = (&p.post, p.blocked.is_empty()) else {
+            report.held += 1;
+            if self.reported.insert(format!("held:{key}:{slot}")) {
+                error!(key = %key, reasons = %p.blocked.join("; "), "held: not published");
+            }
+            return Ok(());
+        };
+        let Some(config) = self.repo.config.as_ref() else {
+            return Ok(());
+        };
+        let (Some(post), Some(channel)) = (self.repo.post(post_id), config.channels.get(&p.channel)) else {
+            return Ok(());
+        };
+        let rendered = render::render(post, channel);
+        if rendered.too_long() {
+            report.held += 1;
+            if self.reported.insert(format!("long:{key}")) {
+                error!(key = %key, length = rendered.length, limit = rendered.limit, "held: too long for the channel");
+            }
+            return Ok(());
+        }
+        if self.options.dry_run {
+            report.would_publish += 1;
+            if self.reported.insert(format!("dry:{key}")) {
+                info!(key = %key, channel = %p.channel, post = %post_id, "dry run: would publish");
+            }
+            return Ok(());
+        }
+        let Some(ledger) = &self.ledger else {
+            bail!("no ledger open");
+        };
+        let claim = Claim {
+            key: key.clone(),
+            post: post_id.clone(),
+            channel: p.channel.clone(),
+            schedule: p.schedule.clone(),
+            at: p.at,
+            content_hash: content_hash(&post.hash, &rendered.text),
+            commit: self.repo.snapshot.commit().map(String::from),
+        };
+        if ledger.claim(&claim, Utc::now()).await? == ClaimResult::AlreadyRecorded {
+            return Ok(());
+        }
+        let Some(publisher) = self.publishers.get(&p.channel) else {
+            bail!("no publisher for channel {}", p.channel);
+        };
+        let ctx = PublishContext { key: &key, post, rendered: &rendered, at: p.at };
+        let outcome = match publisher.publish(&ctx).await {
+            Ok(receipt) => {
+                report.published += 1;
+                info!(key = %key, channel = %p.channel, remote_id = %receipt.remote_id, "published");
+                Outcome::Published { remote_id: receipt.remote_id, url: receipt.url }
+            }
+            Err(e) => {
+                report.failed += 1;
+                error!(key = %key, channel = %p.channel, "publish failed: {e}");
+                Outcome::Failed { error: e.to_string() }
+            }
+        };
+        ledger.settle(&key, &outcome, Utc::now()).await?;
+        Ok(())
+    }
+
+    /// Runs until `shutdown` completes. `ticks` is the scheduler's wake-up
+    /// channel; when it goes quiet for `stall_after`, the watchdog reports the
+    /// stall and drives cycles itself. A cycle in progress always finishes
+    /// before shutdown is honoured.
+    pub async fn run_loop(
+        &mut self,
+        mut ticks: mpsc::Receiver<()>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()> {
+        tokio::pin!(shutdown);
+        let mut watchdog = tokio::time::interval(Duration::from_secs(1));
+        watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks_open = true;
+        let mut next_due = Utc::now();
+        let mut next_reload = Instant::now() + self.options.reload_every;
+        loop {
+            let wake = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                tick = ticks.recv(), if ticks_open => {
+                    match tick {
+                        Some(()) => { self.health.tick(); true }
+                        None => { ticks_open = false; false }
+                    }
+                }
+                _ = watchdog.tick() => self.health.check(self.options.stall_after),
+            };
+            if !wake {
+                continue;
+            }
+            if Instant::now() >= next_reload {
+                next_reload = Instant::now() + self.options.reload_every;
+                match self.reload_if_changed(Utc::now()) {
+                    Ok(true) => next_due = Utc::now(),
+                    Ok(false) => {}
+                    Err(e) => error!("reload failed: {e:#}"),
+                }
+            }
+            let now = Utc::now();
+            if now >= next_due {
+                match self.cycle(now).await {
+                    Ok(report) if report.published + report.failed > 0 => {
+                        info!(published = report.published, failed = report.failed, "cycle done")
+                    }
+                    Ok(_) => {}
+                    Err(e) => error!("cycle failed: {e:#}; trying again at the next tick"),
+                }
+                next_due = self.next_wake(now).unwrap_or(now + TimeDelta::hours(1));
+            }
+        }
+        if let Some(ledger) = self.ledger.take() {
+            ledger.close().await;
+        }
+        Ok(())
+    }
+}
+
+/// Starts tokio-cron-scheduler with one job that sends a tick every second.
+/// The returned scheduler must be kept alive (and shut down at the end).
+pub async fn start_ticker() -> Result<(tokio_cron_scheduler::JobScheduler, mpsc::Receiver<()>)> {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    let (tx, rx) = mpsc::channel(1);
+    let scheduler = JobScheduler::new().await.context("cannot create the cron scheduler")?;
+    let job = Job::new_async("* * * * * *", move |_id, _scheduler| {
+        let tx = tx.clone();
+        Box::pin(async move {
+            // A full channel means the daemon has a tick pending already.
+            let _ = tx.try_send(());
+        })
+    })
+    .context("cannot create the tick job")?;
+    scheduler.add(job).await.context("cannot add the tick job")?;
+    scheduler.start().await.context("cannot start the cron scheduler")?;
+    Ok((scheduler, rx))
+}
+
+fn current_snapshot(options: &Options) -> Result<Snapshot> {
+    match &options.reference {
+        Some(r) => Snapshot::at_ref(&options.root, r),
+        None => Ok(Snapshot::WorkTree { root: options.root.clone() }),
+    }
+}
+
+/// What identifies the loaded state: the commit, or for the work tree the
+/// names, sizes and modification times of content/ and schedules/.
+fn fingerprint(snapshot: &Snapshot) -> Result<String> {
+    match snapshot {
+        Snapshot::Commit { commit, .. } => Ok(commit.clone()),
+        Snapshot::WorkTree { root } => source::tree_fingerprint(root, &["content", "schedules"]),
+    }
+}
+
+fn publishers(config: &Config, root: &std::path::Path) -> BTreeMap<String, Box<dyn Publisher>> {
+    config
+        .channels
+        .values()
+        .map(|c| (c.name.clone(), publish::publisher_for(c, root)))
+        .collect()
+}
+
+/// What was sent: the post file and the text as rendered for the channel.
+fn content_hash(post_hash: &str, text: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(post_hash.as_bytes());
+    hasher.update([0]);
+    hasher.update(text.as_bytes());
+    crate::content::hex(&hasher.finalize())
+}

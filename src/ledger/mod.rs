@@ -1,0 +1,408 @@
+//! The publication ledger: one row per (post, channel, slot), written before
+//! the publish request (`sending`) and settled after it (`published`,
+//! `failed` or `unknown`). It is what makes "exactly once" checkable and what
+//! `status` reads. SQLite through sqlx, so that a PostgreSQL ledger for
+//! several replicas shares this code and its SQL.
+
+use crate::plan::LedgerView;
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::Row;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const DEFAULT_PATH: &str = ".healthcast/ledger.sqlite";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Claimed; the request is (or was, before a crash) in flight.
+    Sending,
+    Published,
+    Failed,
+    /// The request may or may not have reached the platform: a person decides.
+    Unknown,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Sending => "sending",
+            State::Published => "published",
+            State::Failed => "failed",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+impl FromStr for State {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "sending" => State::Sending,
+            "published" => State::Published,
+            "failed" => State::Failed,
+            "unknown" => State::Unknown,
+            other => bail!("unknown ledger state `{other}`"),
+        })
+    }
+}
+
+/// What is claimed before a publish request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub key: String,
+    pub post: String,
+    pub channel: String,
+    pub schedule: Option<String>,
+    pub at: DateTime<Utc>,
+    pub content_hash: String,
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimResult {
+    /// The row is ours now, in state `sending`.
+    Claimed,
+    /// The key, or the schedule slot on that channel, is already recorded.
+    AlreadyRecorded,
+}
+
+/// How a publication ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Published { remote_id: String, url: Option<String> },
+    Failed { error: String },
+    Unknown { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    pub key: String,
+    pub post: String,
+    pub channel: String,
+    pub schedule: Option<String>,
+    pub at: DateTime<Utc>,
+    pub state: State,
+    pub content_hash: String,
+    pub commit: Option<String>,
+    pub remote_id: Option<String>,
+    pub url: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub struct Ledger {
+    pool: SqlitePool,
+}
+
+/// A full-row SELECT followed by `$rest`, as one static string (sqlx takes
+/// only static SQL without an explicit audit).
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT key, post, channel, schedule, slot_at, state, content_hash, commit_id, ",
+            "remote_id, url, attempts, error, created_at, updated_at FROM publications ",
+            $rest
+        )
+    };
+}
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS publications (
+        key TEXT PRIMARY KEY,
+        post TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        schedule TEXT,
+        slot_at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sending','published','failed','unknown')),
+        content_hash TEXT NOT NULL,
+        commit_id TEXT,
+        remote_id TEXT,
+        url TEXT,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )",
+    // One tip per schedule slot and channel, whatever the planner picks after
+    // a restart or a content change.
+    "CREATE UNIQUE INDEX IF NOT EXISTS publications_slot
+        ON publications (schedule, channel, slot_at) WHERE schedule IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS publications_state ON publications (state)",
+];
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(s)
+        .with_context(|| format!("bad timestamp `{s}` in the ledger"))?
+        .with_timezone(&Utc))
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger file at `path`.
+    pub async fn open(path: &Path) -> Result<Ledger> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the ledger folder {}", dir.display()))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the ledger {}", path.display()))?;
+        for statement in SCHEMA {
+            sqlx::query(*statement)
+                .execute(&pool)
+                .await
+                .with_context(|| format!("cannot set up the ledger {}", path.display()))?;
+        }
+        Ok(Ledger { pool })
+    }
+
+    /// Opens an existing ledger read-only; `None` when there is none yet
+    /// (preview must not create one).
+    pub async fn open_existing(path: &Path) -> Result<Option<Ledger>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the ledger {}", path.display()))?;
+        Ok(Some(Ledger { pool }))
+    }
+
+    /// Records `claim` as `sending`, unless its key or its schedule slot is
+    /// already recorded. Atomic: two replicas cannot both claim.
+    pub async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<ClaimResult> {
+        let result = sqlx::query(
+            "INSERT INTO publications
+                (key, post, channel, schedule, slot_at, state, content_hash, commit_id, attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, 1, $8, $8)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&claim.key)
+        .bind(&claim.post)
+        .bind(&claim.channel)
+        .bind(&claim.schedule)
+        .bind(timestamp(claim.at))
+        .bind(&claim.content_hash)
+        .bind(&claim.commit)
+        .bind(timestamp(now))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot record publication {} in the ledger", claim.key))?;
+        Ok(if result.rows_affected() == 1 {
+            ClaimResult::Claimed
+        } else {
+            ClaimResult::AlreadyRecorded
+        })
+    }
+
+    /// Settles a `sending` row. Any other state is an error: a settled
+    /// publication never changes by itself.
+    pub async fn settle(&self, key: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
+        let (state, remote_id, url, error) = match outcome {
+            Outcome::Published { remote_id, url } => (State::Published, Some(remote_id.as_str()), url.as_deref(), None),
+            Outcome::Failed { error } => (State::Failed, None, None, Some(error.as_str())),
+            Outcome::Unknown { error } => (State::Unknown, None, None, Some(error.as_str())),
+        };
+        let result = sqlx::query(
+            "UPDATE publications SET state = $1, remote_id = $2, url = $3, error = $4, updated_at = $5
+             WHERE key = $6 AND state = 'sending'",
+        )
+        .bind(state.as_str())
+        .bind(remote_id)
+        .bind(url)
+        .bind(error)
+        .bind(timestamp(now))
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot settle publication {key} in the ledger"))?;
+        if result.rows_affected() != 1 {
+            let current = self.get(key).await?.map(|r| r.state.as_str()).unwrap_or("absent");
+            bail!("publication {key} is {current}, not sending; it cannot become {}", state.as_str());
+        }
+        Ok(())
+    }
+
+    /// Removes a `sending` row whose publication the platform confirmed is
+    /// absent (interrupted before the request), so it is planned again.
+    pub async fn release(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM publications WHERE key = $1 AND state = 'sending'")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("cannot release publication {key} in the ledger"))?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Record>> {
+        let row = sqlx::query(select!("WHERE key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .context("cannot read the ledger")?;
+        row.map(|r| record(&r)).transpose()
+    }
+
+    /// Rows in `state`, oldest first.
+    pub async fn in_state(&self, state: State) -> Result<Vec<Record>> {
+        let rows = sqlx::query(select!("WHERE state = $1 ORDER BY slot_at, key"))
+            .bind(state.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot read the ledger")?;
+        rows.iter().map(record).collect()
+    }
+
+    /// The `limit` most recent publications, newest first.
+    pub async fn recent(&self, limit: i64) -> Result<Vec<Record>> {
+        let rows = sqlx::query(select!("ORDER BY slot_at DESC, key LIMIT $1"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot read the ledger")?;
+        rows.iter().map(record).collect()
+    }
+
+    /// What the planner needs to know of the ledger.
+    pub async fn view(&self) -> Result<LedgerView> {
+        let rows = sqlx::query("SELECT key, post, channel, schedule, slot_at, state FROM publications")
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot read the ledger")?;
+        let mut view = LedgerView::default();
+        for row in rows {
+            let key: String = row.try_get("key")?;
+            let post: String = row.try_get("post")?;
+            let channel: String = row.try_get("channel")?;
+            let schedule: Option<String> = row.try_get("schedule")?;
+            let at = parse_time(&row.try_get::<String, _>("slot_at")?)?;
+            let state: State = row.try_get::<String, _>("state")?.parse()?;
+            view.keys.insert(key);
+            if let Some(schedule) = schedule {
+                view.slots.insert((schedule, channel.clone(), at));
+            }
+            // A failed publication did not reach readers; anything else may have.
+            if state != State::Failed {
+                let last = view.last_published.entry((channel, post)).or_insert(at);
+                *last = (*last).max(at);
+            }
+        }
+        Ok(view)
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+
+fn record(row: &SqliteRow) -> Result<Record> {
+    Ok(Record {
+        key: row.try_get("key")?,
+        post: row.try_get("post")?,
+        channel: row.try_get("channel")?,
+        schedule: row.try_get("schedule")?,
+        at: parse_time(&row.try_get::<String, _>("slot_at")?)?,
+        state: row.try_get::<String, _>("state")?.parse()?,
+        content_hash: row.try_get("content_hash")?,
+        commit: row.try_get("commit_id")?,
+        remote_id: row.try_get("remote_id")?,
+        url: row.try_get("url")?,
+        attempts: row.try_get("attempts")?,
+        error: row.try_get("error")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn claim(key: &str, schedule: Option<&str>, hour: u32) -> Claim {
+        Claim {
+            key: key.into(),
+            post: "tips/a".into(),
+            channel: "feed".into(),
+            schedule: schedule.map(String::from),
+            at: Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap(),
+            content_hash: "abc".into(),
+            commit: Some("c0ffee".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_settled_once_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/ledger.sqlite");
+        let now = Utc::now();
+        let ledger = Ledger::open(&path).await.unwrap();
+        let c = claim("k1", Some("tips"), 14);
+        assert_eq!(ledger.claim(&c, now).await.unwrap(), ClaimResult::Claimed);
+        assert_eq!(ledger.get("k1").await.unwrap().unwrap().state, State::Sending);
+        // The same key again, and another post in the same schedule slot.
+        assert_eq!(ledger.claim(&c, now).await.unwrap(), ClaimResult::AlreadyRecorded);
+        let other = Claim { key: "k2".into(), post: "tips/b".into(), ..c.clone() };
+        assert_eq!(ledger.claim(&other, now).await.unwrap(), ClaimResult::AlreadyRecorded);
+
+        let published = Outcome::Published { remote_id: "urn:x".into(), url: None };
+        ledger.settle("k1", &published, now).await.unwrap();
+        // Settling twice, or to another outcome, is refused.
+        let again = ledger.settle("k1", &Outcome::Failed { error: "x".into() }, now).await;
+        assert!(again.unwrap_err().to_string().contains("is published, not sending"));
+        assert!(ledger.settle("nope", &published, now).await.is_err());
+        ledger.close().await;
+
+        let reopened = Ledger::open(&path).await.unwrap();
+        let record = reopened.get("k1").await.unwrap().unwrap();
+        assert_eq!(record.state, State::Published);
+        assert_eq!(record.remote_id.as_deref(), Some("urn:x"));
+        assert_eq!(record.commit.as_deref(), Some("c0ffee"));
+    }
+
+    #[tokio::test]
+    async fn failed_and_unknown_are_listed_and_the_view_skips_failed_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.sqlite")).await.unwrap();
+        let now = Utc::now();
+        for (key, hour, outcome) in [
+            ("a", 9, Outcome::Failed { error: "disk full".into() }),
+            ("b", 10, Outcome::Unknown { error: "timeout".into() }),
+        ] {
+            let c = Claim { key: key.into(), ..claim(key, None, hour) };
+            ledger.claim(&c, now).await.unwrap();
+            ledger.settle(key, &outcome, now).await.unwrap();
+        }
+        assert_eq!(ledger.in_state(State::Failed).await.unwrap()[0].error.as_deref(), Some("disk full"));
+        assert_eq!(ledger.in_state(State::Unknown).await.unwrap()[0].key, "b");
+        let view = ledger.view().await.unwrap();
+        assert!(view.keys.contains("a") && view.keys.contains("b"));
+        let last = view.last_published[&("feed".to_string(), "tips/a".to_string())];
+        assert_eq!(last, Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap());
+        assert_eq!(ledger.recent(1).await.unwrap()[0].key, "b");
+    }
+}

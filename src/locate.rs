@@ -1,0 +1,181 @@
+//! Finds where a key (or a list item under a key) stands in YAML text, so that
+//! meaning-level errors found after deserializing ("`kind: news` needs
+//! `publish_at`", "unknown channel `x`") point at the right line. The YAML
+//! library reports positions only for syntax and type errors.
+//!
+//! This reads block mappings by indentation and one level of flow mapping
+//! (`review: { by: x, on: y }`), which covers the files healthcast reads; when
+//! it cannot find a key, callers fall back to the start of the document.
+
+use crate::diagnostic::Span;
+
+/// The span of the last key of `path` (e.g. `["review", "on"]`).
+pub fn key(text: &str, path: &[&str]) -> Option<Span> {
+    let (line_index, column, len) = find_key(&lines(text), path)?;
+    Some(Span::chars(line_index + 1, column + 1, len))
+}
+
+/// The span of `item` in the value of the key at `path`: either inside a flow
+/// list on the key's line (`channels: [a, b]`) or as a block item (`- b`).
+pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
+    let lines = lines(text);
+    let (line_index, column, len) = find_key(&lines, path)?;
+    let key_line = lines[line_index];
+    let after_key = column + len + 1;
+    if let Some(found) = find_word(&key_line[after_key.min(key_line.len())..], item) {
+        return Some(Span::chars(
+            line_index + 1,
+            char_column(key_line, after_key + found),
+            item.chars().count(),
+        ));
+    }
+    let key_indent = indent(key_line);
+    for (index, line) in lines.iter().enumerate().skip(line_index + 1) {
+        if is_blank(line) {
+            continue;
+        }
+        if indent(line) <= key_indent && !line.trim_start().starts_with("- ") {
+            break;
+        }
+        if let Some(found) = find_word(line, item) {
+            return Some(Span::chars(
+                index + 1,
+                char_column(line, found),
+                item.chars().count(),
+            ));
+        }
+    }
+    Some(Span::chars(line_index + 1, column + 1, len))
+}
+
+fn lines(text: &str) -> Vec<&str> {
+    text.split('\n').collect()
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+fn is_blank(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
+}
+
+fn char_column(line: &str, byte: usize) -> usize {
+    line[..byte.min(line.len())].chars().count() + 1
+}
+
+/// Returns (line index, byte column, key length in chars) of the key at `path`.
+fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
+    let mut start = 0;
+    let mut parent_indent: Option<usize> = None;
+    for (depth, name) in path.iter().enumerate() {
+        let mut block_indent = None;
+        let mut found = None;
+        for (index, line) in lines.iter().enumerate().skip(start) {
+            if is_blank(line) || line.trim() == "---" {
+                continue;
+            }
+            let this_indent = indent(line);
+            if parent_indent.is_some_and(|p| this_indent <= p) {
+                break;
+            }
+            let block = *block_indent.get_or_insert(this_indent);
+            if this_indent != block {
+                continue;
+            }
+            if key_at(line, this_indent) == Some(name) {
+                found = Some(index);
+                break;
+            }
+        }
+        let index = found?;
+        let line = lines[index];
+        let column = indent(line);
+        if depth + 1 == path.len() {
+            return Some((index, column, name.chars().count()));
+        }
+        // A flow mapping on the same line holds the rest of the path.
+        let value_start = column + name.len() + 1;
+        let value = &line[value_start.min(line.len())..];
+        if value.trim_start().starts_with('{') {
+            let inner = path[depth + 1];
+            let offset = find_flow_key(value, inner)?;
+            return Some((index, value_start + offset, inner.chars().count()));
+        }
+        start = index + 1;
+        parent_indent = Some(column);
+    }
+    None
+}
+
+fn key_at<'a>(line: &'a str, indent: usize) -> Option<&'a str> {
+    let rest = &line[indent..];
+    let colon = rest.find(':')?;
+    let after = &rest[colon + 1..];
+    if !(after.is_empty() || after.starts_with(' ') || after.starts_with('\t')) {
+        return None;
+    }
+    Some(rest[..colon].trim().trim_matches('"').trim_matches('\''))
+}
+
+fn find_flow_key(value: &str, key: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = value[from..].find(key) {
+        let at = from + found;
+        let before = value[..at].trim_end().chars().last();
+        let after = value[at + key.len()..].trim_start();
+        if matches!(before, Some('{') | Some(',')) && after.starts_with(':') {
+            return Some(at);
+        }
+        from = at + key.len();
+    }
+    None
+}
+
+/// Byte offset of `word` in `line` where it is not part of a longer name.
+fn find_word(line: &str, word: &str) -> Option<usize> {
+    if word.is_empty() {
+        return None;
+    }
+    let is_name = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut from = 0;
+    while let Some(found) = line[from..].find(word) {
+        let at = from + found;
+        let before_ok = !line[..at].chars().last().is_some_and(is_name);
+        let after_ok = !line[at + word.len()..].chars().next().is_some_and(is_name);
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        from = at + word.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "title: x\nreview: { by: \"Dr. A\", on: 2026-01-01 }\nimage:\n  path: a.png\n  alt: b\nchannels: [public, mastodon]\ntags:\n  - flu\n  - sleep\n";
+
+    #[test]
+    fn finds_top_level_and_nested_block_keys() {
+        assert_eq!(key(DOC, &["title"]), Some(Span::chars(1, 1, 5)));
+        assert_eq!(key(DOC, &["image", "alt"]), Some(Span::chars(5, 3, 3)));
+        assert_eq!(key(DOC, &["image", "missing"]), None);
+    }
+
+    #[test]
+    fn finds_keys_in_a_flow_mapping() {
+        assert_eq!(key(DOC, &["review", "on"]), Some(Span::chars(2, 27, 2)));
+    }
+
+    #[test]
+    fn finds_items_in_flow_and_block_lists() {
+        assert_eq!(
+            item(DOC, &["channels"], "mastodon"),
+            Some(Span::chars(6, 20, 8))
+        );
+        assert_eq!(item(DOC, &["tags"], "sleep"), Some(Span::chars(9, 5, 5)));
+    }
+}

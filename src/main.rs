@@ -1,0 +1,34 @@
+//! The `healthcast` binary: parse arguments, run a command, print the error
+//! chain once, exit 0 (ok), 1 (content or configuration errors) or 2 (usage).
+
+use clap::Parser;
+use healthcast::cli::{self, Cli};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap prints help and usage errors itself; usage errors exit 2.
+        Err(e) => e.exit(),
+    };
+    let filter = EnvFilter::try_from_env("HEALTHCAST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(cli::dispatch(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(cli::EXIT_CONTENT_ERRORS)
+        }
+    }
+}

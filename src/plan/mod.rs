@@ -1,0 +1,200 @@
+//! The planner: which post goes to which channel at which instant. Pure — the
+//! window is an argument and the ledger comes in as a [`LedgerView`] — so that
+//! `preview` shows exactly what `run` will send.
+//!
+//! Schedules pick tips: at each slot, for each channel, the eligible tip that
+//! was published least recently there (never first), ties by id. Picks of
+//! earlier slots in the window count as published for later ones, so a preview
+//! of the coming weeks rotates the way the daemon will. News and alerts go out
+//! at their own `publish_at` to their own channels.
+
+pub mod slots;
+
+use crate::checks;
+use crate::config::{Config, Schedule};
+use crate::content::{Kind, Post};
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What the ledger already holds, as the planner needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerView {
+    /// Every publication key with a ledger row, whatever its state.
+    pub keys: HashSet<String>,
+    /// Schedule slots already used on a channel: (schedule, channel, instant).
+    pub slots: HashSet<(String, String, DateTime<Utc>)>,
+    /// The latest slot at which each (channel, post) went out (or may have).
+    pub last_published: HashMap<(String, String), DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    pub at: DateTime<Utc>,
+    /// The schedule that made the slot; `None` for news and alerts.
+    pub schedule: Option<String>,
+    /// The zone the slot is meant in (the schedule's, or the organisation's).
+    pub timezone: Tz,
+    pub channel: String,
+    /// The post's id; `None` when no tip was eligible for the slot.
+    pub post: Option<String>,
+    /// How late the publication may still go out.
+    pub catch_up: TimeDelta,
+    /// Why it cannot go out; empty when it can.
+    pub blocked: Vec<String>,
+}
+
+impl Publication {
+    /// The ledger key: deterministic from post, channel and slot instant.
+    pub fn key(&self) -> String {
+        key(self.post.as_deref().unwrap_or("-"), &self.channel, self.at)
+    }
+}
+
+pub fn key(post: &str, channel: &str, at: DateTime<Utc>) -> String {
+    format!("{post}@{channel}@{}", at.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+/// Plans the publications in `[from, until)`, ordered by instant, then
+/// channel. `holds` maps post ids to the check errors that keep them back.
+pub fn plan(
+    config: &Config,
+    posts: &[Post],
+    holds: &BTreeMap<String, Vec<String>>,
+    ledger: &LedgerView,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Publication> {
+    let mut out = Vec::new();
+    let mut last_published = ledger.last_published.clone();
+
+    let mut slot_list: Vec<(DateTime<Utc>, &Schedule)> = Vec::new();
+    for schedule in &config.schedules {
+        for at in slots::between(schedule, from, until) {
+            slot_list.push((at, schedule));
+        }
+    }
+    slot_list.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+
+    // Tips that may ever be picked, in id order; the slot decides the rest.
+    let mut tips: Vec<&Post> = posts
+        .iter()
+        .filter(|p| p.kind() == Kind::Tip && !p.meta.draft && !holds.contains_key(&p.id))
+        .collect();
+    tips.sort_by(|a, b| a.id.cmp(&b.id));
+
+    for (at, schedule) in slot_list {
+        for channel in &schedule.channels {
+            let slot = (schedule.name.clone(), channel.clone(), at);
+            if ledger.slots.contains(&slot) {
+                continue;
+            }
+            let (post, blocked) = pick_tip(config, schedule, channel, &tips, &last_published, at);
+            if let Some(id) = &post {
+                if ledger.keys.contains(&key(id, channel, at)) {
+                    continue;
+                }
+                last_published.insert((channel.clone(), id.clone()), at);
+            }
+            out.push(Publication {
+                at,
+                schedule: Some(schedule.name.clone()),
+                timezone: schedule.timezone,
+                channel: channel.clone(),
+                post,
+                catch_up: schedule.catch_up,
+                blocked,
+            });
+        }
+    }
+
+    for post in posts.iter().filter(|p| p.kind().is_timed()) {
+        let Some(publish_at) = post.meta.publish_at else {
+            continue;
+        };
+        let at = publish_at.0.with_timezone(&Utc);
+        if at < from || at >= until {
+            continue;
+        }
+        let (channels, _) = config.expand(&post.meta.channels);
+        for channel in channels {
+            if skipped_on(post, config, &channel) || ledger.keys.contains(&key(&post.id, &channel, at)) {
+                continue;
+            }
+            let mut blocked = holds.get(&post.id).cloned().unwrap_or_default();
+            blocked.extend(checks::blockers_at(post, config, at));
+            out.push(Publication {
+                at,
+                schedule: None,
+                timezone: config.timezone,
+                channel,
+                post: Some(post.id.clone()),
+                catch_up: config.news_catch_up,
+                blocked,
+            });
+        }
+    }
+
+    out.sort_by(|a, b| (a.at, &a.channel, &a.schedule, &a.post).cmp(&(b.at, &b.channel, &b.schedule, &b.post)));
+    out
+}
+
+/// Whether the post says `overrides.<platform>.skip: true` for this channel.
+fn skipped_on(post: &Post, config: &Config, channel: &str) -> bool {
+    config
+        .channels
+        .get(channel)
+        .and_then(|c| post.meta.overrides.get(c.platform()))
+        .is_some_and(|o| o.skip)
+}
+
+fn pick_tip(
+    config: &Config,
+    schedule: &Schedule,
+    channel: &str,
+    tips: &[&Post],
+    last_published: &HashMap<(String, String), DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> (Option<String>, Vec<String>) {
+    let mut matching = 0;
+    let mut too_recent = 0;
+    let mut blocked = 0;
+    let mut candidates: Vec<(Option<DateTime<Utc>>, &Post)> = Vec::new();
+    for tip in tips {
+        let tags_match = schedule.pick.tags.is_empty()
+            || tip.meta.tags.iter().any(|t| schedule.pick.tags.contains(t));
+        let channel_ok = tip.meta.channels.is_empty()
+            || config.expand(&tip.meta.channels).0.iter().any(|c| c == channel);
+        if !tags_match || !channel_ok || skipped_on(tip, config, channel) {
+            continue;
+        }
+        matching += 1;
+        let last = last_published.get(&(channel.to_string(), tip.id.clone())).copied();
+        if let Some(last) = last
+            && at - last < schedule.pick.repeat_after
+        {
+            too_recent += 1;
+            continue;
+        }
+        candidates.push((last, tip));
+    }
+    // Never published sorts first (None < Some); then oldest; then id.
+    candidates.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    for (_, tip) in candidates {
+        if checks::blockers_at(tip, config, at).is_empty() {
+            return (Some(tip.id.clone()), Vec::new());
+        }
+        blocked += 1;
+    }
+    let reason = if matching == 0 {
+        format!(
+            "no tip matches this schedule (kind tip, tags {:?}, channel {channel}); check errors keep back any others",
+            schedule.pick.tags
+        )
+    } else {
+        format!(
+            "no eligible tip: {matching} match, {too_recent} went out within repeat_after, {blocked} expired, draft or without a valid review at this time"
+        )
+    };
+    (None, vec![reason])
+}

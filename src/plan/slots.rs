@@ -1,0 +1,119 @@
+//! Slot instants of a schedule, computed in the schedule's own time zone with
+//! croner and chrono-tz. This is the single source of truth for *when*: the
+//! cron scheduler only wakes the daemon (its time-zone jobs keep the UTC
+//! offset of their first tick and drift by an hour after a DST change,
+//! tokio-cron-scheduler issue #107), and a 09:00 slot stays at 09:00 local
+//! time on both sides of both DST changes.
+
+use crate::config::Schedule;
+use chrono::{DateTime, Utc};
+
+/// No window yields more slots per schedule than this; a per-second schedule
+/// previewed over 30 days would otherwise make millions.
+pub const MAX_SLOTS_PER_SCHEDULE: usize = 100_000;
+
+/// The slot instants of `schedule` in `[from, until)`, minus its skip dates
+/// (dates in the schedule's zone).
+pub fn between(schedule: &Schedule, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    let mut cursor = from.with_timezone(&schedule.timezone);
+    let mut inclusive = true;
+    while out.len() < MAX_SLOTS_PER_SCHEDULE {
+        let Ok(next) = schedule.cron.find_next_occurrence(&cursor, inclusive) else {
+            break;
+        };
+        let at = next.with_timezone(&Utc);
+        if at >= until {
+            break;
+        }
+        if !schedule.skip_dates.contains(&next.date_naive()) {
+            out.push(at);
+        }
+        cursor = next;
+        inclusive = false;
+    }
+    out
+}
+
+/// The latest slot at or before `at`, if any within a year: for reporting.
+pub fn next_after(schedule: &Schedule, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let local = at.with_timezone(&schedule.timezone);
+    let mut cursor = local;
+    for _ in 0..1000 {
+        let next = schedule.cron.find_next_occurrence(&cursor, false).ok()?;
+        if !schedule.skip_dates.contains(&next.date_naive()) {
+            return Some(next.with_timezone(&Utc));
+        }
+        cursor = next;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::schedule::{Order, Pick, parse_cron};
+    use chrono::{NaiveDate, TimeDelta, TimeZone};
+    use chrono_tz::America::New_York;
+
+    fn schedule(cron: &str, skip: &[NaiveDate]) -> Schedule {
+        Schedule {
+            name: "s".into(),
+            file: "schedules/s.yaml".into(),
+            cron: parse_cron(cron).unwrap(),
+            cron_text: cron.into(),
+            timezone: New_York,
+            channels: vec!["feed".into()],
+            pick: Pick {
+                tags: vec![],
+                order: Order::Rotate,
+                repeat_after: TimeDelta::zero(),
+            },
+            catch_up: TimeDelta::hours(1),
+            skip_dates: skip.to_vec(),
+        }
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn nine_am_new_york_stays_nine_am_across_spring_forward() {
+        // DST starts on Sunday 2026-03-08 at 02:00 local.
+        let s = schedule("0 0 9 * * *", &[]);
+        let got = between(&s, utc(2026, 3, 7, 0), utc(2026, 3, 10, 0));
+        assert_eq!(got, [utc(2026, 3, 7, 14), utc(2026, 3, 8, 13), utc(2026, 3, 9, 13)]);
+        for at in got {
+            assert_eq!(at.with_timezone(&New_York).format("%H:%M").to_string(), "09:00");
+        }
+    }
+
+    #[test]
+    fn nine_am_new_york_stays_nine_am_across_fall_back() {
+        // DST ends on Sunday 2026-11-01 at 02:00 local.
+        let s = schedule("0 0 9 * * *", &[]);
+        let got = between(&s, utc(2026, 10, 31, 0), utc(2026, 11, 3, 0));
+        assert_eq!(got, [utc(2026, 10, 31, 13), utc(2026, 11, 1, 14), utc(2026, 11, 2, 14)]);
+        for at in got {
+            assert_eq!(at.with_timezone(&New_York).format("%H:%M").to_string(), "09:00");
+        }
+    }
+
+    #[test]
+    fn weekday_schedule_skips_weekends_and_skip_dates() {
+        let christmas = NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+        let s = schedule("0 0 9 * * Mon-Fri", &[christmas]);
+        // Mon 2026-12-21 … Sun 2026-12-27: Mon–Thu, not Fri (skip date) nor the weekend.
+        let got = between(&s, utc(2026, 12, 21, 0), utc(2026, 12, 28, 0));
+        let days: Vec<u32> = got.iter().map(|d| d.with_timezone(&New_York).format("%d").to_string().parse().unwrap()).collect();
+        assert_eq!(days, [21, 22, 23, 24]);
+    }
+
+    #[test]
+    fn window_start_is_inclusive_and_end_exclusive() {
+        let s = schedule("0 0 9 * * *", &[]);
+        let got = between(&s, utc(2026, 1, 5, 14), utc(2026, 1, 6, 14));
+        assert_eq!(got, [utc(2026, 1, 5, 14)]);
+    }
+}

@@ -1,0 +1,205 @@
+//! The Atom 1.0 feed channel: every publication becomes an entry in a feed
+//! file, newest first, at most `max_entries`. The file is replaced atomically
+//! (temporary file in the same folder, then rename), so a reader or a crash
+//! never sees half a feed. Entry ids derive from the publication key, so a
+//! publication that is already in the feed is found again, never added twice.
+
+use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use crate::config::FeedSettings;
+use crate::content::hex;
+use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub struct FeedPublisher {
+    name: String,
+    path: PathBuf,
+    settings: FeedSettings,
+    /// Serializes read-modify-write of the file within this process.
+    lock: Mutex<()>,
+}
+
+/// The Atom entry id of a publication.
+pub fn entry_id(key: &str) -> String {
+    format!("urn:healthcast:{}", &hex(&Sha256::digest(key.as_bytes()))[..32])
+}
+
+impl FeedPublisher {
+    pub fn new(name: &str, settings: &FeedSettings, root: &Path) -> FeedPublisher {
+        FeedPublisher {
+            name: name.to_string(),
+            path: root.join(&settings.path),
+            settings: settings.clone(),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn read(&self) -> Result<Option<Feed>, PublishError> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(PublishError::Retryable(format!("cannot read {}: {e}", self.path.display()))),
+        };
+        Feed::read_from(BufReader::new(file)).map(Some).map_err(|e| {
+            PublishError::Permanent(format!(
+                "{} exists but is not an Atom feed ({e}); move it away and healthcast starts a new one",
+                self.path.display()
+            ))
+        })
+    }
+
+    fn new_feed(&self) -> Feed {
+        let mut feed = Feed::default();
+        feed.set_title(Text::plain(self.settings.title.clone()));
+        feed.set_id(
+            self.settings
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("urn:healthcast:feed:{}", self.name)),
+        );
+        let mut author = Person::default();
+        author.set_name(self.settings.author.clone().unwrap_or_else(|| self.settings.title.clone()));
+        feed.set_authors(vec![author]);
+        if let Some(href) = &self.settings.link {
+            let mut link = Link::default();
+            link.set_href(href.clone());
+            link.set_rel("alternate");
+            feed.set_links(vec![link]);
+        }
+        feed
+    }
+
+    fn receipt(&self, id: String) -> Receipt {
+        Receipt {
+            url: Some(self.path.display().to_string()),
+            remote_id: id,
+        }
+    }
+
+    fn write(&self, feed: &Feed) -> Result<(), PublishError> {
+        let io = |e: std::io::Error| PublishError::Retryable(format!("cannot write {}: {e}", self.path.display()));
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        feed.write_to(&mut temp)
+            .map_err(|e| PublishError::Permanent(format!("cannot serialize the feed: {e}")))?;
+        temp.write_all(b"\n").map_err(io)?;
+        temp.as_file().sync_all().map_err(io)?;
+        temp.persist(&self.path).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+
+    fn publish_now(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
+        let _guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let id = entry_id(ctx.key);
+        let mut feed = match self.read()? {
+            Some(feed) => feed,
+            None => self.new_feed(),
+        };
+        if feed.entries().iter().any(|e| e.id() == id) {
+            return Ok(self.receipt(id));
+        }
+        let at = ctx.at.fixed_offset();
+        let mut entry = Entry::default();
+        entry.set_id(id.clone());
+        entry.set_title(Text::plain(ctx.post.title().to_string()));
+        entry.set_updated(at);
+        entry.set_published(Some(at));
+        let mut content = Content::default();
+        content.set_content_type(Some("html".to_string()));
+        content.set_value(ctx.rendered.html.clone().or_else(|| Some(ctx.rendered.text.clone())));
+        entry.set_content(Some(content));
+        if let Some(href) = &ctx.post.meta.link {
+            let mut link = Link::default();
+            link.set_href(href.clone());
+            link.set_rel("alternate");
+            entry.set_links(vec![link]);
+        }
+        let mut entries = feed.entries().to_vec();
+        entries.push(entry);
+        entries.sort_by(|a, b| b.updated().cmp(a.updated()).then_with(|| a.id().cmp(b.id())));
+        entries.truncate(self.settings.max_entries.max(1));
+        feed.set_updated(Utc::now().fixed_offset());
+        feed.set_entries(entries);
+        self.write(&feed)?;
+        Ok(self.receipt(id))
+    }
+}
+
+impl Publisher for FeedPublisher {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn publish<'a>(&'a self, ctx: &'a PublishContext<'a>) -> BoxFuture<'a, Result<Receipt, PublishError>> {
+        Box::pin(async move { self.publish_now(ctx) })
+    }
+
+    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(async move {
+            let id = entry_id(key);
+            let found = self.read()?.is_some_and(|f| f.entries().iter().any(|e| e.id() == id));
+            Ok(found.then(|| self.receipt(id)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::parse;
+    use crate::render::Rendered;
+    use chrono::{TimeZone, Utc};
+
+    fn settings(max: usize) -> FeedSettings {
+        FeedSettings {
+            path: "out/feed.xml".into(),
+            title: "Tips".into(),
+            link: Some("https://hospital.example".into()),
+            id: None,
+            author: None,
+            max_entries: max,
+        }
+    }
+
+    async fn publish(p: &FeedPublisher, key: &str, hour: u32) -> Receipt {
+        let post = parse("content/a.md", "---\ntitle: Wash hands\nlink: https://www.cdc.gov/x\n---\nSoap.\n").unwrap();
+        let rendered = Rendered { text: "Soap.".into(), length: 5, limit: None, html: Some("<p>Soap.</p>".into()) };
+        let ctx = PublishContext { key, post: &post, rendered: &rendered, at: Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap() };
+        p.publish(&ctx).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn keeps_the_newest_entries_and_never_adds_one_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = FeedPublisher::new("feed", &settings(2), dir.path());
+        let first = publish(&p, "a@feed@1", 9).await;
+        publish(&p, "a@feed@1", 9).await;
+        publish(&p, "b@feed@2", 10).await;
+        publish(&p, "c@feed@3", 11).await;
+        let text = std::fs::read_to_string(dir.path().join("out/feed.xml")).unwrap();
+        let feed: Feed = text.parse().unwrap();
+        let ids: Vec<&str> = feed.entries().iter().map(|e| e.id()).collect();
+        assert_eq!(ids, [entry_id("c@feed@3"), entry_id("b@feed@2")]);
+        assert_eq!(first.remote_id, entry_id("a@feed@1"));
+        assert!(p.lookup("c@feed@3").await.unwrap().is_some());
+        assert!(p.lookup("a@feed@1").await.unwrap().is_none());
+        // No temporary files are left beside the feed.
+        assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_foreign_file_at_the_feed_path_is_a_permanent_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("out/feed.xml"), "not xml").unwrap();
+        let p = FeedPublisher::new("feed", &settings(5), dir.path());
+        let post = parse("content/a.md", "---\ntitle: T\n---\nx\n").unwrap();
+        let rendered = Rendered { text: "x".into(), length: 1, limit: None, html: None };
+        let ctx = PublishContext { key: "k", post: &post, rendered: &rendered, at: Utc::now() };
+        assert!(matches!(p.publish(&ctx).await, Err(PublishError::Permanent(_))));
+    }
+}

@@ -1,0 +1,71 @@
+//! Publishing: one [`Publisher`] per platform, built from a channel's
+//! settings. A publisher sends one rendered post and returns where it went;
+//! errors are classified so that the daemon knows whether a retry is safe.
+
+pub mod feed;
+
+use crate::config::{Channel, ChannelSettings};
+use crate::content::Post;
+use crate::render::Rendered;
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a publication went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub remote_id: String,
+    pub url: Option<String>,
+}
+
+/// Why a publication did not go out. The daemon branches on the variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The request did not take effect and may be sent again later.
+    #[error("temporary failure: {0}")]
+    Retryable(String),
+    /// The platform asks us to wait.
+    #[error("rate limited until {}: {message}", reset.map_or("unknown".to_string(), |r| r.to_rfc3339()))]
+    RateLimited { reset: Option<DateTime<Utc>>, message: String },
+    /// Credentials are missing, wrong or expired: a person must act.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// The platform refused the post; sending it again will not help.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// One publication, as handed to a publisher.
+pub struct PublishContext<'a> {
+    /// The ledger key: deterministic, usable as an idempotency key.
+    pub key: &'a str,
+    pub post: &'a Post,
+    pub rendered: &'a Rendered,
+    /// The slot instant.
+    pub at: DateTime<Utc>,
+}
+
+pub trait Publisher: Send + Sync {
+    /// The channel name.
+    fn name(&self) -> &str;
+
+    fn publish<'a>(&'a self, ctx: &'a PublishContext<'a>) -> BoxFuture<'a, Result<Receipt, PublishError>>;
+
+    /// After a crash between claim and outcome: is the publication on the
+    /// platform? `Ok(None)` means "not there"; platforms that cannot tell
+    /// answer `Err` and the ledger marks the publication `unknown`.
+    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        let _ = key;
+        Box::pin(async { Err(PublishError::Permanent("this platform cannot look publications up".into())) })
+    }
+}
+
+/// The registry: a publisher for `channel`; paths are relative to `root`.
+pub fn publisher_for(channel: &Channel, root: &Path) -> Box<dyn Publisher> {
+    match &channel.settings {
+        ChannelSettings::Feed(settings) => Box::new(feed::FeedPublisher::new(&channel.name, settings, root)),
+    }
+}
