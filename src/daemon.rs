@@ -82,7 +82,11 @@ impl Health {
 
     /// Marks the scheduler stalled when no tick came within `after`.
     fn check(&self, after: Duration) -> bool {
-        let quiet = self.last_tick.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+        let quiet = self
+            .last_tick
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed();
         if quiet > after && !self.stalled.swap(true, Ordering::Relaxed) {
             error!(
                 seconds = quiet.as_secs(),
@@ -132,7 +136,10 @@ impl Daemon {
         let fingerprint = fingerprint(&snapshot)?;
         let repo = Repo::load(snapshot, now)?;
         let Some(config) = &repo.config else {
-            eprint!("{}", crate::diagnostic::render_human(&repo.diagnostics, &repo.sources));
+            eprint!(
+                "{}",
+                crate::diagnostic::render_human(&repo.diagnostics, &repo.sources)
+            );
             bail!("the configuration in schedules/ has errors (above); fix them and start again");
         };
         let publishers = publishers(config, &options.root);
@@ -156,7 +163,10 @@ impl Daemon {
 
     pub fn config(&self) -> &Config {
         // Invariant: `start` and `reload` only keep a repository with a configuration.
-        self.repo.config.as_ref().unwrap_or_else(|| unreachable!("daemon without configuration"))
+        self.repo
+            .config
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("daemon without configuration"))
     }
 
     pub fn repo(&self) -> &Repo {
@@ -180,19 +190,34 @@ impl Daemon {
     /// platform has them, released for planning again if it certainly does
     /// not, `unknown` (for a person to settle) if it cannot tell.
     pub async fn recover(&mut self, now: DateTime<Utc>) -> Result<()> {
-        let Some(ledger) = &self.ledger else { return Ok(()) };
+        let Some(ledger) = &self.ledger else {
+            return Ok(());
+        };
         if self.options.dry_run {
             return Ok(());
         }
         for record in ledger.in_state(State::Sending).await? {
             let found = match self.publishers.get(&record.channel) {
-                Some(publisher) => publisher.lookup(&record.key).await.map_err(|e| e.to_string()),
-                None => Err(format!("channel `{}` is no longer configured", record.channel)),
+                Some(publisher) => publisher
+                    .lookup(&record.key)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "channel `{}` is no longer configured",
+                    record.channel
+                )),
             };
             match found {
                 Ok(Some(receipt)) => {
                     ledger
-                        .settle(&record.key, &Outcome::Published { remote_id: receipt.remote_id, url: receipt.url }, now)
+                        .settle(
+                            &record.key,
+                            &Outcome::Published {
+                                remote_id: receipt.remote_id,
+                                url: receipt.url,
+                            },
+                            now,
+                        )
                         .await?;
                     info!(key = %record.key, "interrupted publication found on the channel: published");
                 }
@@ -201,8 +226,12 @@ impl Daemon {
                     info!(key = %record.key, "interrupted publication is not on the channel: planned again within catch-up");
                 }
                 Err(reason) => {
-                    let error = format!("interrupted while sending and the channel cannot confirm it ({reason}); check the channel and settle it by hand");
-                    ledger.settle(&record.key, &Outcome::Unknown { error }, now).await?;
+                    let error = format!(
+                        "interrupted while sending and the channel cannot confirm it ({reason}); check the channel and settle it by hand"
+                    );
+                    ledger
+                        .settle(&record.key, &Outcome::Unknown { error }, now)
+                        .await?;
                     error!(key = %record.key, "publication outcome unknown after a restart");
                 }
             }
@@ -221,14 +250,22 @@ impl Daemon {
         let repo = Repo::load(snapshot, now)?;
         self.fingerprint = fingerprint;
         let Some(config) = &repo.config else {
-            for d in repo.diagnostics.iter().filter(|d| d.file.starts_with("schedules/") && d.is_error()) {
+            for d in repo
+                .diagnostics
+                .iter()
+                .filter(|d| d.file.starts_with("schedules/") && d.is_error())
+            {
                 error!(file = %d.file, line = d.span.line, code = d.code, "{}", d.message);
             }
             error!("configuration reload rejected; the last good configuration keeps running");
             return Ok(false);
         };
         self.publishers = publishers(config, &self.options.root);
-        info!(commit = repo.snapshot.commit().unwrap_or("work tree"), posts = repo.posts.len(), "reloaded content and configuration");
+        info!(
+            commit = repo.snapshot.commit().unwrap_or("work tree"),
+            posts = repo.posts.len(),
+            "reloaded content and configuration"
+        );
         self.repo = repo;
         self.log_diagnostics();
         Ok(true)
@@ -242,15 +279,29 @@ impl Daemon {
     }
 
     /// The coming publications in `[now, now + horizon)`, for the start-up summary.
-    pub async fn upcoming(&self, now: DateTime<Utc>, horizon: TimeDelta) -> Result<Vec<Publication>> {
+    pub async fn upcoming(
+        &self,
+        now: DateTime<Utc>,
+        horizon: TimeDelta,
+    ) -> Result<Vec<Publication>> {
         let view = self.view().await?;
-        Ok(plan::plan(self.config(), &self.repo.posts, &self.repo.holds(), &view, now, now + horizon))
+        Ok(plan::plan(
+            self.config(),
+            &self.repo.posts,
+            &self.repo.holds(),
+            &view,
+            now,
+            now + horizon,
+        ))
     }
 
     /// When the next slot or news item is due after `now`.
     pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let config = self.config();
-        let slots = config.schedules.iter().filter_map(|s| plan::slots::next_after(s, now));
+        let slots = config
+            .schedules
+            .iter()
+            .filter_map(|s| plan::slots::next_after(s, now));
         let news = self
             .repo
             .posts
@@ -274,7 +325,14 @@ impl Daemon {
         let from = now - lookback - TimeDelta::days(1);
         let view = self.view().await?;
         let holds = self.repo.holds();
-        let due = plan::plan(config, &self.repo.posts, &holds, &view, from, now + TimeDelta::milliseconds(1));
+        let due = plan::plan(
+            config,
+            &self.repo.posts,
+            &holds,
+            &view,
+            from,
+            now + TimeDelta::milliseconds(1),
+        );
         let mut report = CycleReport::default();
         for publication in due {
             self.handle(&publication, now, &mut report).await?;
@@ -282,7 +340,12 @@ impl Daemon {
         Ok(report)
     }
 
-    async fn handle(&mut self, p: &Publication, now: DateTime<Utc>, report: &mut CycleReport) -> Result<()> {
+    async fn handle(
+        &mut self,
+        p: &Publication,
+        now: DateTime<Utc>,
+        report: &mut CycleReport,
+    ) -> Result<()> {
         let key = p.key();
         let slot = format!("{}@{}", p.channel, p.at.to_rfc3339());
         let late = now - p.at;
@@ -308,7 +371,9 @@ impl Daemon {
         let Some(config) = self.repo.config.as_ref() else {
             return Ok(());
         };
-        let (Some(post), Some(channel)) = (self.repo.post(post_id), config.channels.get(&p.channel)) else {
+        let (Some(post), Some(channel)) =
+            (self.repo.post(post_id), config.channels.get(&p.channel))
+        else {
             return Ok(());
         };
         let rendered = render::render(post, channel);
@@ -344,17 +409,27 @@ impl Daemon {
         let Some(publisher) = self.publishers.get(&p.channel) else {
             bail!("no publisher for channel {}", p.channel);
         };
-        let ctx = PublishContext { key: &key, post, rendered: &rendered, at: p.at };
+        let ctx = PublishContext {
+            key: &key,
+            post,
+            rendered: &rendered,
+            at: p.at,
+        };
         let outcome = match publisher.publish(&ctx).await {
             Ok(receipt) => {
                 report.published += 1;
                 info!(key = %key, channel = %p.channel, remote_id = %receipt.remote_id, "published");
-                Outcome::Published { remote_id: receipt.remote_id, url: receipt.url }
+                Outcome::Published {
+                    remote_id: receipt.remote_id,
+                    url: receipt.url,
+                }
             }
             Err(e) => {
                 report.failed += 1;
                 error!(key = %key, channel = %p.channel, "publish failed: {e}");
-                Outcome::Failed { error: e.to_string() }
+                Outcome::Failed {
+                    error: e.to_string(),
+                }
             }
         };
         ledger.settle(&key, &outcome, Utc::now()).await?;
@@ -403,7 +478,11 @@ impl Daemon {
             if now >= next_due {
                 match self.cycle(now).await {
                     Ok(report) if report.published + report.failed > 0 => {
-                        info!(published = report.published, failed = report.failed, "cycle done")
+                        info!(
+                            published = report.published,
+                            failed = report.failed,
+                            "cycle done"
+                        )
                     }
                     Ok(_) => {}
                     Err(e) => error!("cycle failed: {e:#}; trying again at the next tick"),
@@ -423,7 +502,9 @@ impl Daemon {
 pub async fn start_ticker() -> Result<(tokio_cron_scheduler::JobScheduler, mpsc::Receiver<()>)> {
     use tokio_cron_scheduler::{Job, JobScheduler};
     let (tx, rx) = mpsc::channel(1);
-    let scheduler = JobScheduler::new().await.context("cannot create the cron scheduler")?;
+    let scheduler = JobScheduler::new()
+        .await
+        .context("cannot create the cron scheduler")?;
     let job = Job::new_async("* * * * * *", move |_id, _scheduler| {
         let tx = tx.clone();
         Box::pin(async move {
@@ -432,15 +513,23 @@ pub async fn start_ticker() -> Result<(tokio_cron_scheduler::JobScheduler, mpsc:
         })
     })
     .context("cannot create the tick job")?;
-    scheduler.add(job).await.context("cannot add the tick job")?;
-    scheduler.start().await.context("cannot start the cron scheduler")?;
+    scheduler
+        .add(job)
+        .await
+        .context("cannot add the tick job")?;
+    scheduler
+        .start()
+        .await
+        .context("cannot start the cron scheduler")?;
     Ok((scheduler, rx))
 }
 
 fn current_snapshot(options: &Options) -> Result<Snapshot> {
     match &options.reference {
         Some(r) => Snapshot::at_ref(&options.root, r),
-        None => Ok(Snapshot::WorkTree { root: options.root.clone() }),
+        None => Ok(Snapshot::WorkTree {
+            root: options.root.clone(),
+        }),
     }
 }
 

@@ -141,7 +141,10 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &BTreeMap<String, Strin
             let caret_len = if d.span.end_line == d.span.line {
                 (d.span.end_column + 1).saturating_sub(d.span.column).max(1)
             } else {
-                line.chars().count().saturating_sub(d.span.column - 1).max(1)
+                line.chars()
+                    .count()
+                    .saturating_sub(d.span.column - 1)
+                    .max(1)
             };
             let indent: String = line
                 .chars()

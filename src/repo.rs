@@ -56,14 +56,19 @@ impl Repo {
     /// Posts held back by check errors: post id → the errors, as
     /// "code: message (file:line)". A held post is never published.
     pub fn holds(&self) -> BTreeMap<String, Vec<String>> {
-        let by_file: BTreeMap<&str, &Post> = self.posts.iter().map(|p| (p.file.as_str(), p)).collect();
+        let by_file: BTreeMap<&str, &Post> =
+            self.posts.iter().map(|p| (p.file.as_str(), p)).collect();
         let mut holds: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for d in self.diagnostics.iter().filter(|d| d.is_error() && !TIME_DEPENDENT.contains(&d.code)) {
+        for d in self
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() && !TIME_DEPENDENT.contains(&d.code))
+        {
             if let Some(post) = by_file.get(d.file.as_str()) {
-                holds
-                    .entry(post.id.clone())
-                    .or_default()
-                    .push(format!("{}: {} ({}:{})", d.code, d.message, d.file, d.span.line));
+                holds.entry(post.id.clone()).or_default().push(format!(
+                    "{}: {} ({}:{})",
+                    d.code, d.message, d.file, d.span.line
+                ));
             }
         }
         holds

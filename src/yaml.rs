@@ -15,6 +15,29 @@ pub struct YamlError {
     pub column: Option<usize>,
 }
 
+impl YamlError {
+    /// Errors raised by our own value parsers (dates, durations) are placed by
+    /// the library at the start of the enclosing mapping. When the message
+    /// quotes the offending value (`` `tomorrow` is not a date… ``) and that
+    /// value stands in `text`, point at it instead.
+    pub fn relocate(mut self, text: &str) -> YamlError {
+        if self.line.is_some_and(|l| l > 1) || self.column.is_some_and(|c| c > 1) {
+            return self;
+        }
+        let quoted = self
+            .message
+            .split('`')
+            .nth(1)
+            .filter(|q| !q.is_empty() && !self.message.starts_with("unknown field"));
+        if let Some(offset) = quoted.and_then(|q| text.find(q)) {
+            let (line, column) = crate::diagnostic::line_column(text, offset);
+            self.line = Some(line);
+            self.column = Some(column);
+        }
+        self
+    }
+}
+
 impl std::fmt::Display for YamlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -68,7 +91,11 @@ mod tests {
         let error = from_str::<Doc>("title: a\ntitel: b\n").unwrap_err();
         assert_eq!(error.line, Some(2));
         assert_eq!(error.column, Some(1));
-        assert!(error.message.starts_with("unknown field `titel`"), "{}", error.message);
+        assert!(
+            error.message.starts_with("unknown field `titel`"),
+            "{}",
+            error.message
+        );
         assert!(!error.message.contains("at line"));
     }
 }

@@ -35,7 +35,10 @@ pub fn blockers_at(post: &Post, config: &Config, at: DateTime<Utc>) -> Vec<Strin
         out.push("draft: true".to_string());
     }
     if let Some(expired) = frontmatter::expires_at(post, config.timezone).filter(|e| *e <= at) {
-        out.push(format!("expired at {}", expired.format("%Y-%m-%d %H:%M UTC")));
+        out.push(format!(
+            "expired at {}",
+            expired.format("%Y-%m-%d %H:%M UTC")
+        ));
     }
     if let Some(reason) = review::invalid_at(post, config, at) {
         out.push(reason);

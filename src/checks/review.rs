@@ -29,13 +29,23 @@ pub fn check(post: &Post, config: &Config, now: DateTime<Utc>, out: &mut Vec<Dia
     let today = now.with_timezone(&config.timezone).date_naive();
     if review.on > today {
         out.push(
-            Diagnostic::error(file, post.key_span(&["review", "on"]), "review/future", format!("the review is dated {}, after today ({today})", review.on))
-                .with_help("write the date the reviewer signed the post off"),
+            Diagnostic::error(
+                file,
+                post.key_span(&["review", "on"]),
+                "review/future",
+                format!("the review is dated {}, after today ({today})", review.on),
+            )
+            .with_help("write the date the reviewer signed the post off"),
         );
     } else if let Some(reason) = invalid_at(post, config, now) {
         out.push(
-            Diagnostic::error(file, post.key_span(&["review", "on"]), "review/expired", reason)
-                .with_help("have the post reviewed again and update `review.on`"),
+            Diagnostic::error(
+                file,
+                post.key_span(&["review", "on"]),
+                "review/expired",
+                reason,
+            )
+            .with_help("have the post reviewed again and update `review.on`"),
         );
     }
 }
@@ -46,7 +56,10 @@ pub fn invalid_at(post: &Post, config: &Config, at: DateTime<Utc>) -> Option<Str
         return Some("no clinical review".to_string());
     };
     if !config.policy.reviewers.iter().any(|r| r == &review.by) {
-        return Some(format!("reviewer `{}` is not listed in policy.yaml", review.by));
+        return Some(format!(
+            "reviewer `{}` is not listed in policy.yaml",
+            review.by
+        ));
     }
     let day = at.with_timezone(&config.timezone).date_naive();
     if review.on > day {

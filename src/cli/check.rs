@@ -44,10 +44,24 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
     let wanted: Vec<String> = args
         .paths
         .iter()
-        .map(|p| p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/"))
+        .map(|p| {
+            p.strip_prefix(repo)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
         .collect();
-    let selected = |file: &str| wanted.is_empty() || wanted.iter().any(|w| file == w || file.starts_with(&format!("{}/", w.trim_end_matches('/'))));
-    let diagnostics: Vec<&Diagnostic> = loaded.diagnostics.iter().filter(|d| selected(&d.file)).collect();
+    let selected = |file: &str| {
+        wanted.is_empty()
+            || wanted
+                .iter()
+                .any(|w| file == w || file.starts_with(&format!("{}/", w.trim_end_matches('/'))))
+    };
+    let diagnostics: Vec<&Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| selected(&d.file))
+        .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     match args.format {
         Format::Json => {
@@ -57,7 +71,11 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
                     .posts
                     .iter()
                     .filter(|p| selected(&p.file))
-                    .map(|p| JsonPost { id: &p.id, file: &p.file, kind: p.kind().as_str() })
+                    .map(|p| JsonPost {
+                        id: &p.id,
+                        file: &p.file,
+                        kind: p.kind().as_str(),
+                    })
                     .collect(),
             };
             println!("{}", serde_json::to_string_pretty(&output)?);

@@ -20,7 +20,11 @@ use std::path::{Path, PathBuf};
 pub const EXIT_CONTENT_ERRORS: u8 = 1;
 
 #[derive(Debug, Parser)]
-#[command(name = "healthcast", version, about = "Checks Markdown health tips and news, previews them, and publishes them on cron schedules, exactly once.")]
+#[command(
+    name = "healthcast",
+    version,
+    about = "Checks Markdown health tips and news, previews them, and publishes them on cron schedules, exactly once."
+)]
 pub struct Cli {
     /// The content repository (holding content/ and schedules/).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
@@ -61,7 +65,9 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
 pub fn snapshot(repo: &Path, reference: Option<&str>) -> Result<Snapshot> {
     match reference {
         Some(r) => Snapshot::at_ref(repo, r),
-        None => Ok(Snapshot::WorkTree { root: repo.to_path_buf() }),
+        None => Ok(Snapshot::WorkTree {
+            root: repo.to_path_buf(),
+        }),
     }
 }
 
@@ -77,7 +83,11 @@ pub fn is_git(repo: &Path) -> bool {
 
 /// Parses `--from`: `now`, a date (midnight in the organisation's zone) or a
 /// date and time with offset.
-pub fn parse_from(text: &str, config: Option<&Config>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+pub fn parse_from(
+    text: &str,
+    config: Option<&Config>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
     if text == "now" {
         return Ok(now);
     }

@@ -21,18 +21,29 @@ pub enum NewKind {
 pub fn run(repo: &Path, args: Args) -> Result<u8> {
     let slug = slug(&args.title);
     if slug.is_empty() {
-        bail!("the title `{}` has no letters or digits to make a file name from", args.title);
+        bail!(
+            "the title `{}` has no letters or digits to make a file name from",
+            args.title
+        );
     }
     let (folder, front) = match args.kind {
         NewKind::Tip => ("tips", String::from("kind: tip\ntags: []\n")),
         NewKind::News => {
             let at = (Utc::now() + TimeDelta::days(1)).format("%Y-%m-%dT09:00:00+00:00");
-            ("news", format!("kind: news\npublish_at: {at}   # when it goes out (with UTC offset)\nchannels: [public]\n"))
+            (
+                "news",
+                format!(
+                    "kind: news\npublish_at: {at}   # when it goes out (with UTC offset)\nchannels: [public]\n"
+                ),
+            )
         }
     };
     let path = repo.join("content").join(folder).join(format!("{slug}.md"));
     if path.exists() {
-        bail!("{} already exists; choose another title or edit that file", path.display());
+        bail!(
+            "{} already exists; choose another title or edit that file",
+            path.display()
+        );
     }
     let title = args.title.replace('"', "\\\"");
     let text = format!(
@@ -42,7 +53,9 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
         .with_context(|| format!("cannot create the folder for {}", path.display()))?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     println!("created {}", path.display());
-    println!("next: write the text, add sources, have it reviewed (the `review:` line), then run `healthcast check`");
+    println!(
+        "next: write the text, add sources, have it reviewed (the `review:` line), then run `healthcast check`"
+    );
     Ok(0)
 }
 
@@ -56,14 +69,22 @@ fn slug(title: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_end_matches('-').chars().take(60).collect::<String>().trim_end_matches('-').to_string()
+    out.trim_end_matches('-')
+        .chars()
+        .take(60)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn slugs_are_lowercase_and_hyphenated() {
-        assert_eq!(super::slug("Flu clinic: hours extended!"), "flu-clinic-hours-extended");
+        assert_eq!(
+            super::slug("Flu clinic: hours extended!"),
+            "flu-clinic-hours-extended"
+        );
         assert_eq!(super::slug("  Ça va? "), "a-va");
     }
 }

@@ -62,7 +62,10 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     let now = Utc::now();
     let loaded = Repo::load(super::snapshot(repo, args.reference.as_deref())?, now)?;
     let Some(config) = &loaded.config else {
-        eprint!("{}", crate::diagnostic::render_human(&loaded.diagnostics, &loaded.sources));
+        eprint!(
+            "{}",
+            crate::diagnostic::render_human(&loaded.diagnostics, &loaded.sources)
+        );
         bail!("the configuration in schedules/ has errors (above); nothing can be planned");
     };
     if let Some(channel) = &args.channel
@@ -72,10 +75,11 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     }
     let from = super::parse_from(&args.from, Some(config), now)?;
     let until = from + TimeDelta::days(i64::from(args.days));
-    let view = match Ledger::open_existing(&super::ledger_path(repo, args.ledger.as_deref())).await? {
-        Some(ledger) => ledger.view().await?,
-        None => LedgerView::default(),
-    };
+    let view =
+        match Ledger::open_existing(&super::ledger_path(repo, args.ledger.as_deref())).await? {
+            Some(ledger) => ledger.view().await?,
+            None => LedgerView::default(),
+        };
     let publications = plan::plan(config, &loaded.posts, &loaded.holds(), &view, from, until);
     let entries: Vec<Entry> = publications
         .iter()
@@ -84,16 +88,26 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         .collect();
     match args.format {
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "publications": entries }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "publications": entries }))?
+            );
         }
         Format::Text => print!("{}", text(&entries, &loaded, from, until)),
     }
-    Ok(if loaded.error_count() > 0 { EXIT_CONTENT_ERRORS } else { 0 })
+    Ok(if loaded.error_count() > 0 {
+        EXIT_CONTENT_ERRORS
+    } else {
+        0
+    })
 }
 
 fn entry(repo: &Repo, p: &Publication) -> Entry {
     // Invariant: the planner only names channels of this configuration.
-    let channel = repo.config.as_ref().and_then(|c| c.channels.get(&p.channel));
+    let channel = repo
+        .config
+        .as_ref()
+        .and_then(|c| c.channels.get(&p.channel));
     let post = p.post.as_deref().and_then(|id| repo.post(id));
     let rendered = match (post, channel) {
         (Some(post), Some(channel)) => Some(render::render(post, channel)),
@@ -101,11 +115,19 @@ fn entry(repo: &Repo, p: &Publication) -> Entry {
     };
     let mut blocked = p.blocked.clone();
     if let Some(r) = rendered.as_ref().filter(|r| r.too_long()) {
-        blocked.push(format!("too long: {} of {} characters", r.length, r.limit.unwrap_or(0)));
+        blocked.push(format!(
+            "too long: {} of {} characters",
+            r.length,
+            r.limit.unwrap_or(0)
+        ));
     }
     Entry {
         at: p.at,
-        local: p.at.with_timezone(&p.timezone).format("%Y-%m-%d %H:%M %Z").to_string(),
+        local: p
+            .at
+            .with_timezone(&p.timezone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
         timezone: p.timezone.name().to_string(),
         schedule: p.schedule.clone(),
         channel: p.channel.clone(),
@@ -132,7 +154,10 @@ fn text(entries: &[Entry], repo: &Repo, from: DateTime<Utc>, until: DateTime<Utc
         blocked
     );
     for e in entries {
-        let source = e.schedule.as_deref().map_or("news".to_string(), |s| format!("schedule {s}"));
+        let source = e
+            .schedule
+            .as_deref()
+            .map_or("news".to_string(), |s| format!("schedule {s}"));
         let _ = writeln!(
             out,
             "{}  ({})  {} → {} [{}]",

@@ -34,7 +34,11 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         (None, false) if super::is_git(repo) => Some("HEAD".to_string()),
         _ => None,
     };
-    let mut options = Options::new(repo.to_path_buf(), reference, super::ledger_path(repo, args.ledger.as_deref()));
+    let mut options = Options::new(
+        repo.to_path_buf(),
+        reference,
+        super::ledger_path(repo, args.ledger.as_deref()),
+    );
     options.dry_run = args.dry_run;
     let now = Utc::now();
     let mut daemon = Daemon::start(options, now).await?;
@@ -49,9 +53,17 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
             report.failed,
             report.held,
             report.missed,
-            if args.dry_run { format!(", would publish {}", report.would_publish) } else { String::new() }
+            if args.dry_run {
+                format!(", would publish {}", report.would_publish)
+            } else {
+                String::new()
+            }
         );
-        return Ok(if report.failed > 0 { super::EXIT_CONTENT_ERRORS } else { 0 });
+        return Ok(if report.failed > 0 {
+            super::EXIT_CONTENT_ERRORS
+        } else {
+            0
+        });
     }
 
     let (mut scheduler, ticks) = daemon::start_ticker().await?;
@@ -76,11 +88,23 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         repo.posts.len(),
         config.schedules.len(),
-        config.channels.keys().cloned().collect::<Vec<_>>().join(", "),
-        if dry_run { " (dry run: nothing is sent)" } else { "" }
+        config
+            .channels
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        if dry_run {
+            " (dry run: nothing is sent)"
+        } else {
+            ""
+        }
     );
     if repo.error_count() > 0 {
-        println!("{} errors hold posts back; run `healthcast check` to see them", repo.error_count());
+        println!(
+            "{} errors hold posts back; run `healthcast check` to see them",
+            repo.error_count()
+        );
     }
     let upcoming = daemon.upcoming(Utc::now(), TimeDelta::days(14)).await?;
     let shown: Vec<&Publication> = upcoming.iter().take(10).collect();
@@ -96,7 +120,8 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
             };
             println!(
                 "  {}  {:<14} → {:<10} {what}",
-                p.at.with_timezone(&p.timezone).format("%a %Y-%m-%d %H:%M %Z"),
+                p.at.with_timezone(&p.timezone)
+                    .format("%a %Y-%m-%d %H:%M %Z"),
                 p.schedule.as_deref().unwrap_or("news"),
                 p.channel,
             );

@@ -74,29 +74,36 @@ const PLANNED_PLATFORMS: &[&str] = &[
 ];
 
 /// Builds one channel from its YAML mapping; errors point into `text`.
-pub fn channel(file: &str, text: &str, name: &str, value: Value) -> Result<Channel, Diagnostic> {
+pub fn channel(
+    file: &str,
+    text: &str,
+    name: &str,
+    value: Value,
+) -> Result<Channel, Box<Diagnostic>> {
     let at = |path: &[&str]| locate::key(text, path).unwrap_or(Span::point(1, 1));
     let Value::Mapping(mut map) = value else {
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             file,
             at(&["channels", name]),
             "config/invalid",
             format!("channel `{name}` must be a mapping with a `platform:` key"),
-        ));
+        )));
     };
     let platform = match map.remove("platform") {
         Some(Value::String(p)) => p,
         _ => {
-            return Err(Diagnostic::error(
-                file,
-                at(&["channels", name]),
-                "config/invalid",
-                format!("channel `{name}` has no `platform:`"),
-            )
-            .with_help("add e.g. `platform: feed`"));
+            return Err(Box::new(
+                Diagnostic::error(
+                    file,
+                    at(&["channels", name]),
+                    "config/invalid",
+                    format!("channel `{name}` has no `platform:`"),
+                )
+                .with_help("add e.g. `platform: feed`"),
+            ));
         }
     };
-    let settings = |map| -> Result<_, Diagnostic> {
+    let settings = |map| -> Result<_, Box<Diagnostic>> {
         yaml::from_value(Value::Mapping(map)).map_err(|e| {
             let (code, span) = match unknown_field(&e.message) {
                 Some(key) => (
@@ -105,7 +112,12 @@ pub fn channel(file: &str, text: &str, name: &str, value: Value) -> Result<Chann
                 ),
                 None => ("config/invalid", at(&["channels", name])),
             };
-            Diagnostic::error(file, span, code, format!("channel `{name}`: {}", e.message))
+            Box::new(Diagnostic::error(
+                file,
+                span,
+                code,
+                format!("channel `{name}`: {}", e.message),
+            ))
         })
     };
     match platform.as_str() {
@@ -113,14 +125,14 @@ pub fn channel(file: &str, text: &str, name: &str, value: Value) -> Result<Chann
             name: name.to_string(),
             settings: ChannelSettings::Feed(settings(map)?),
         }),
-        p if PLANNED_PLATFORMS.contains(&p) => Err(Diagnostic::error(
+        p if PLANNED_PLATFORMS.contains(&p) => Err(Box::new(Diagnostic::error(
             file,
             at(&["channels", name, "platform"]),
             "config/unsupported-platform",
             format!("channel `{name}`: platform `{p}` is not supported by this version yet"),
         )
-        .with_help("this version publishes to `platform: feed`; comment the channel out until its adapter lands")),
-        p => Err(Diagnostic::error(
+        .with_help("this version publishes to `platform: feed`; comment the channel out until its adapter lands"))),
+        p => Err(Box::new(Diagnostic::error(
             file,
             at(&["channels", name, "platform"]),
             "config/unknown-platform",
@@ -129,7 +141,7 @@ pub fn channel(file: &str, text: &str, name: &str, value: Value) -> Result<Chann
         .with_help(format!(
             "use one of: feed, {}",
             PLANNED_PLATFORMS.join(", ")
-        ))),
+        )))),
     }
 }
 

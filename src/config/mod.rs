@@ -123,8 +123,15 @@ pub fn load_files(files: Vec<RepoFile>) -> Loaded {
     ] {
         if !present {
             d.push(
-                Diagnostic::error(file, Span::point(1, 1), "config/missing-file", format!("{file} is missing"))
-                    .with_help("see README \"Configuration\" for its format; the example repository has one"),
+                Diagnostic::error(
+                    file,
+                    Span::point(1, 1),
+                    "config/missing-file",
+                    format!("{file} is missing"),
+                )
+                .with_help(
+                    "see README \"Configuration\" for its format; the example repository has one",
+                ),
             );
         }
     }
@@ -152,7 +159,12 @@ fn build(
         Some(name) => match schedule::parse_timezone(name) {
             Ok(tz) => tz,
             Err(message) => {
-                d.push(Diagnostic::error(CHANNELS_FILE, at(&["timezone"]), "config/bad-timezone", message));
+                d.push(Diagnostic::error(
+                    CHANNELS_FILE,
+                    at(&["timezone"]),
+                    "config/bad-timezone",
+                    message,
+                ));
                 Tz::UTC
             }
         },
@@ -163,26 +175,42 @@ fn build(
             Ok(channel) => {
                 channels.insert(name, channel);
             }
-            Err(diagnostic) => d.push(diagnostic),
+            Err(diagnostic) => d.push(*diagnostic),
         }
     }
     for (group, members) in &file.groups {
         if channels.contains_key(group) {
-            d.push(Diagnostic::error(
-                CHANNELS_FILE,
-                at(&["groups", group]),
-                "config/duplicate-name",
-                format!("`{group}` is both a channel and a group"),
-            )
-            .with_help("rename the group"));
+            d.push(
+                Diagnostic::error(
+                    CHANNELS_FILE,
+                    at(&["groups", group]),
+                    "config/duplicate-name",
+                    format!("`{group}` is both a channel and a group"),
+                )
+                .with_help("rename the group"),
+            );
         }
         for member in members.iter().filter(|m| !channels.contains_key(*m)) {
-            d.push(unknown_channel(CHANNELS_FILE, ch_text, &["groups", group], member, &channels, &BTreeMap::new()));
+            d.push(unknown_channel(
+                CHANNELS_FILE,
+                ch_text,
+                &["groups", group],
+                member,
+                &channels,
+                &BTreeMap::new(),
+            ));
         }
     }
     for name in &file.alerts {
         if !channels.contains_key(name) {
-            d.push(unknown_channel(CHANNELS_FILE, ch_text, &["alerts"], name, &channels, &BTreeMap::new()));
+            d.push(unknown_channel(
+                CHANNELS_FILE,
+                ch_text,
+                &["alerts"],
+                name,
+                &channels,
+                &BTreeMap::new(),
+            ));
         }
     }
     // A broken channels.yaml must not leave a half-configured publisher running.
@@ -228,21 +256,45 @@ fn build_schedule(
         })
         .ok();
     let timezone = schedule::parse_timezone(&raw.timezone)
-        .map_err(|message| d.push(Diagnostic::error(path, at("timezone"), "config/bad-timezone", message)))
+        .map_err(|message| {
+            d.push(Diagnostic::error(
+                path,
+                at("timezone"),
+                "config/bad-timezone",
+                message,
+            ))
+        })
         .ok();
     let (expanded, unknown) = expand(channels, groups, &raw.channels);
     for name in &unknown {
-        d.push(unknown_channel(path, text, &["channels"], name, channels, groups));
+        d.push(unknown_channel(
+            path,
+            text,
+            &["channels"],
+            name,
+            channels,
+            groups,
+        ));
         ok = false;
     }
     if raw.channels.is_empty() {
-        d.push(Diagnostic::error(path, at("channels"), "config/invalid", "the schedule names no channels"));
+        d.push(Diagnostic::error(
+            path,
+            at("channels"),
+            "config/invalid",
+            "the schedule names no channels",
+        ));
         ok = false;
     }
     if raw.pick.kind.is_some_and(|k| k.is_timed()) {
         d.push(
-            Diagnostic::error(path, locate::key(text, &["pick", "kind"]).unwrap_or(at("pick")), "config/invalid", "schedules pick tips; news and alerts go out at their own `publish_at`")
-                .with_help("use `kind: tip` or leave `kind` out"),
+            Diagnostic::error(
+                path,
+                locate::key(text, &["pick", "kind"]).unwrap_or(at("pick")),
+                "config/invalid",
+                "schedules pick tips; news and alerts go out at their own `publish_at`",
+            )
+            .with_help("use `kind: tip` or leave `kind` out"),
         );
         ok = false;
     }
@@ -281,7 +333,11 @@ fn unknown_channel(
     channels: &BTreeMap<String, Channel>,
     groups: &BTreeMap<String, Vec<String>>,
 ) -> Diagnostic {
-    let known: Vec<&str> = channels.keys().chain(groups.keys()).map(String::as_str).collect();
+    let known: Vec<&str> = channels
+        .keys()
+        .chain(groups.keys())
+        .map(String::as_str)
+        .collect();
     Diagnostic::error(
         file,
         locate::item(text, path, name).unwrap_or(Span::point(1, 1)),
@@ -301,7 +357,9 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     d: &mut Vec<Diagnostic>,
 ) -> Option<T> {
-    yaml::from_str(text).map_err(|e| d.push(yaml_diagnostic(path, &e))).ok()
+    yaml::from_str(text)
+        .map_err(|e: YamlError| d.push(yaml_diagnostic(path, &e.relocate(text))))
+        .ok()
 }
 
 fn yaml_diagnostic(path: &str, e: &YamlError) -> Diagnostic {
@@ -339,7 +397,10 @@ mod tests {
         let loaded = load_files(files(&[
             (CHANNELS_FILE, CHANNELS),
             (POLICY_FILE, POLICY),
-            ("schedules/tips.yaml", "cron: \"0 0 9 * * Mon-Fri\"\ntimezone: America/New_York\nchannels: [public]\npick: { tags: [flu], repeat_after: 30d }\n"),
+            (
+                "schedules/tips.yaml",
+                "cron: \"0 0 9 * * Mon-Fri\"\ntimezone: America/New_York\nchannels: [public]\npick: { tags: [flu], repeat_after: 30d }\n",
+            ),
         ]));
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         let config = loaded.config.unwrap();
@@ -354,11 +415,26 @@ mod tests {
         let loaded = load_files(files(&[
             (CHANNELS_FILE, CHANNELS),
             (POLICY_FILE, POLICY),
-            ("schedules/a.yaml", "timezone: UTC\ncron: \"0 9 * * *\"\nchannels: [public]\n"),
-            ("schedules/b.yaml", "cron: \"0 0 9 * * *\"\ntimezone: Mars/Olympus\nchannels: [public]\n"),
-            ("schedules/c.yaml", "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels:\n  - public\n  - mastodon\n"),
-            ("schedules/d.yaml", "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\nsurprise: 1\n"),
-            ("schedules/ok.yaml", "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n"),
+            (
+                "schedules/a.yaml",
+                "timezone: UTC\ncron: \"0 9 * * *\"\nchannels: [public]\n",
+            ),
+            (
+                "schedules/b.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: Mars/Olympus\nchannels: [public]\n",
+            ),
+            (
+                "schedules/c.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels:\n  - public\n  - mastodon\n",
+            ),
+            (
+                "schedules/d.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\nsurprise: 1\n",
+            ),
+            (
+                "schedules/ok.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n",
+            ),
         ]));
         let got: Vec<_> = loaded
             .diagnostics
@@ -383,21 +459,34 @@ mod tests {
     #[test]
     fn channel_errors_name_the_key() {
         let loaded = load_files(files(&[
-            (CHANNELS_FILE, "channels:\n  feed:\n    platform: feed\n    path: f.xml\n    title: T\n    colour: red\n"),
+            (
+                CHANNELS_FILE,
+                "channels:\n  feed:\n    platform: feed\n    path: f.xml\n    title: T\n    colour: red\n",
+            ),
             (POLICY_FILE, POLICY),
         ]));
         let d = &loaded.diagnostics[0];
-        assert_eq!((d.code, d.span.line, d.span.column), ("config/unknown-key", 6, 5));
+        assert_eq!(
+            (d.code, d.span.line, d.span.column),
+            ("config/unknown-key", 6, 5)
+        );
         assert!(loaded.config.is_none());
     }
 
     #[test]
     fn missing_files_are_errors() {
         let loaded = load_files(Vec::new());
-        let codes: Vec<_> = loaded.diagnostics.iter().map(|d| (d.file.as_str(), d.code)).collect();
+        let codes: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code))
+            .collect();
         assert_eq!(
             codes,
-            [(CHANNELS_FILE, "config/missing-file"), (POLICY_FILE, "config/missing-file")]
+            [
+                (CHANNELS_FILE, "config/missing-file"),
+                (POLICY_FILE, "config/missing-file")
+            ]
         );
     }
 }

@@ -85,6 +85,8 @@ pub fn parse_cron(text: &str) -> Result<Cron, String> {
 
 pub fn parse_timezone(text: &str) -> Result<Tz, String> {
     text.parse::<Tz>().map_err(|_| {
-        format!("`{text}` is not an IANA time zone name; write e.g. America/New_York or Europe/London")
+        format!(
+            "`{text}` is not an IANA time zone name; write e.g. America/New_York or Europe/London"
+        )
     })
 }

@@ -13,7 +13,9 @@ pub enum Node {
     List(Option<u64>),
     Item,
     BlockQuote,
-    CodeBlock { lang: Option<String> },
+    CodeBlock {
+        lang: Option<String>,
+    },
     /// Raw HTML written in the post. Renderers drop or sanitize it.
     Html(String),
     Rule,
@@ -25,8 +27,12 @@ pub enum Node {
     Emphasis,
     Strong,
     Strikethrough,
-    Link { dest: String },
-    Image { dest: String },
+    Link {
+        dest: String,
+    },
+    Image {
+        dest: String,
+    },
     SoftBreak,
     HardBreak,
 }
@@ -88,12 +94,11 @@ impl Doc {
                 Event::SoftBreak => push(&mut stack, leaf(Node::SoftBreak)),
                 Event::HardBreak => push(&mut stack, leaf(Node::HardBreak)),
                 Event::Rule => push(&mut stack, leaf(Node::Rule)),
-                Event::TaskListMarker(done) => {
-                    push(&mut stack, leaf(Node::Text(if done { "[x] " } else { "[ ] " }.into())))
-                }
-                Event::FootnoteReference(_)
-                | Event::InlineMath(_)
-                | Event::DisplayMath(_) => {}
+                Event::TaskListMarker(done) => push(
+                    &mut stack,
+                    leaf(Node::Text(if done { "[x] " } else { "[ ] " }.into())),
+                ),
+                Event::FootnoteReference(_) | Event::InlineMath(_) | Event::DisplayMath(_) => {}
             }
         }
         let root = stack.swap_remove(0);

@@ -122,7 +122,9 @@ pub fn load(files: Vec<RepoFile>) -> Loaded {
                         post.id, other.file, post.file
                     ),
                 )
-                .with_help("give one of them a different `id:`; the id keys the publication ledger"),
+                .with_help(
+                    "give one of them a different `id:`; the id keys the publication ledger",
+                ),
             );
         } else {
             first_by_id.insert(post.id.clone(), index);
@@ -191,7 +193,8 @@ pub fn parse(path: &str, text: &str) -> Result<Post, Box<Diagnostic>> {
     let meta: FrontMatter = if split.yaml.trim().is_empty() {
         FrontMatter::default()
     } else {
-        yaml::from_str(split.yaml).map_err(|e| {
+        yaml::from_str(split.yaml).map_err(|e: yaml::YamlError| {
+            let e = e.relocate(split.yaml);
             let line = e.line.unwrap_or(1) + split.yaml_line - 1;
             let column = e.column.unwrap_or(1);
             let (code, help) = if e.message.starts_with("unknown field") {
@@ -267,7 +270,7 @@ mod tests {
         assert_eq!((d.span.line, d.span.column), (3, 7));
         let d = parse("content/a.md", "---\ntitle: A\npublish_at: tomorrow\n---\n").unwrap_err();
         assert_eq!(d.code, "frontmatter/invalid");
-        assert_eq!(d.span.line, 3);
+        assert_eq!((d.span.line, d.span.column), (3, 13));
         assert!(d.message.contains("UTC offset"), "{}", d.message);
     }
 

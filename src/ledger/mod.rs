@@ -8,8 +8,10 @@ use crate::plan::LedgerView;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -74,9 +76,16 @@ pub enum ClaimResult {
 /// How a publication ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Published { remote_id: String, url: Option<String> },
-    Failed { error: String },
-    Unknown { error: String },
+    Published {
+        remote_id: String,
+        url: Option<String>,
+    },
+    Failed {
+        error: String,
+    },
+    Unknown {
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -222,7 +231,12 @@ impl Ledger {
     /// publication never changes by itself.
     pub async fn settle(&self, key: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
         let (state, remote_id, url, error) = match outcome {
-            Outcome::Published { remote_id, url } => (State::Published, Some(remote_id.as_str()), url.as_deref(), None),
+            Outcome::Published { remote_id, url } => (
+                State::Published,
+                Some(remote_id.as_str()),
+                url.as_deref(),
+                None,
+            ),
             Outcome::Failed { error } => (State::Failed, None, None, Some(error.as_str())),
             Outcome::Unknown { error } => (State::Unknown, None, None, Some(error.as_str())),
         };
@@ -240,8 +254,15 @@ impl Ledger {
         .await
         .with_context(|| format!("cannot settle publication {key} in the ledger"))?;
         if result.rows_affected() != 1 {
-            let current = self.get(key).await?.map(|r| r.state.as_str()).unwrap_or("absent");
-            bail!("publication {key} is {current}, not sending; it cannot become {}", state.as_str());
+            let current = self
+                .get(key)
+                .await?
+                .map(|r| r.state.as_str())
+                .unwrap_or("absent");
+            bail!(
+                "publication {key} is {current}, not sending; it cannot become {}",
+                state.as_str()
+            );
         }
         Ok(())
     }
@@ -288,10 +309,11 @@ impl Ledger {
 
     /// What the planner needs to know of the ledger.
     pub async fn view(&self) -> Result<LedgerView> {
-        let rows = sqlx::query("SELECT key, post, channel, schedule, slot_at, state FROM publications")
-            .fetch_all(&self.pool)
-            .await
-            .context("cannot read the ledger")?;
+        let rows =
+            sqlx::query("SELECT key, post, channel, schedule, slot_at, state FROM publications")
+                .fetch_all(&self.pool)
+                .await
+                .context("cannot read the ledger")?;
         let mut view = LedgerView::default();
         for row in rows {
             let key: String = row.try_get("key")?;
@@ -317,7 +339,6 @@ impl Ledger {
         self.pool.close().await;
     }
 }
-
 
 fn record(row: &SqliteRow) -> Result<Record> {
     Ok(Record {
@@ -363,17 +384,40 @@ mod tests {
         let ledger = Ledger::open(&path).await.unwrap();
         let c = claim("k1", Some("tips"), 14);
         assert_eq!(ledger.claim(&c, now).await.unwrap(), ClaimResult::Claimed);
-        assert_eq!(ledger.get("k1").await.unwrap().unwrap().state, State::Sending);
+        assert_eq!(
+            ledger.get("k1").await.unwrap().unwrap().state,
+            State::Sending
+        );
         // The same key again, and another post in the same schedule slot.
-        assert_eq!(ledger.claim(&c, now).await.unwrap(), ClaimResult::AlreadyRecorded);
-        let other = Claim { key: "k2".into(), post: "tips/b".into(), ..c.clone() };
-        assert_eq!(ledger.claim(&other, now).await.unwrap(), ClaimResult::AlreadyRecorded);
+        assert_eq!(
+            ledger.claim(&c, now).await.unwrap(),
+            ClaimResult::AlreadyRecorded
+        );
+        let other = Claim {
+            key: "k2".into(),
+            post: "tips/b".into(),
+            ..c.clone()
+        };
+        assert_eq!(
+            ledger.claim(&other, now).await.unwrap(),
+            ClaimResult::AlreadyRecorded
+        );
 
-        let published = Outcome::Published { remote_id: "urn:x".into(), url: None };
+        let published = Outcome::Published {
+            remote_id: "urn:x".into(),
+            url: None,
+        };
         ledger.settle("k1", &published, now).await.unwrap();
         // Settling twice, or to another outcome, is refused.
-        let again = ledger.settle("k1", &Outcome::Failed { error: "x".into() }, now).await;
-        assert!(again.unwrap_err().to_string().contains("is published, not sending"));
+        let again = ledger
+            .settle("k1", &Outcome::Failed { error: "x".into() }, now)
+            .await;
+        assert!(
+            again
+                .unwrap_err()
+                .to_string()
+                .contains("is published, not sending")
+        );
         assert!(ledger.settle("nope", &published, now).await.is_err());
         ledger.close().await;
 
@@ -390,14 +434,34 @@ mod tests {
         let ledger = Ledger::open(&dir.path().join("l.sqlite")).await.unwrap();
         let now = Utc::now();
         for (key, hour, outcome) in [
-            ("a", 9, Outcome::Failed { error: "disk full".into() }),
-            ("b", 10, Outcome::Unknown { error: "timeout".into() }),
+            (
+                "a",
+                9,
+                Outcome::Failed {
+                    error: "disk full".into(),
+                },
+            ),
+            (
+                "b",
+                10,
+                Outcome::Unknown {
+                    error: "timeout".into(),
+                },
+            ),
         ] {
-            let c = Claim { key: key.into(), ..claim(key, None, hour) };
+            let c = Claim {
+                key: key.into(),
+                ..claim(key, None, hour)
+            };
             ledger.claim(&c, now).await.unwrap();
             ledger.settle(key, &outcome, now).await.unwrap();
         }
-        assert_eq!(ledger.in_state(State::Failed).await.unwrap()[0].error.as_deref(), Some("disk full"));
+        assert_eq!(
+            ledger.in_state(State::Failed).await.unwrap()[0]
+                .error
+                .as_deref(),
+            Some("disk full")
+        );
         assert_eq!(ledger.in_state(State::Unknown).await.unwrap()[0].key, "b");
         let view = ledger.view().await.unwrap();
         assert!(view.keys.contains("a") && view.keys.contains("b"));

@@ -118,7 +118,9 @@ pub fn plan(
         }
         let (channels, _) = config.expand(&post.meta.channels);
         for channel in channels {
-            if skipped_on(post, config, &channel) || ledger.keys.contains(&key(&post.id, &channel, at)) {
+            if skipped_on(post, config, &channel)
+                || ledger.keys.contains(&key(&post.id, &channel, at))
+            {
                 continue;
             }
             let mut blocked = holds.get(&post.id).cloned().unwrap_or_default();
@@ -135,7 +137,9 @@ pub fn plan(
         }
     }
 
-    out.sort_by(|a, b| (a.at, &a.channel, &a.schedule, &a.post).cmp(&(b.at, &b.channel, &b.schedule, &b.post)));
+    out.sort_by(|a, b| {
+        (a.at, &a.channel, &a.schedule, &a.post).cmp(&(b.at, &b.channel, &b.schedule, &b.post))
+    });
     out
 }
 
@@ -164,12 +168,18 @@ fn pick_tip(
         let tags_match = schedule.pick.tags.is_empty()
             || tip.meta.tags.iter().any(|t| schedule.pick.tags.contains(t));
         let channel_ok = tip.meta.channels.is_empty()
-            || config.expand(&tip.meta.channels).0.iter().any(|c| c == channel);
+            || config
+                .expand(&tip.meta.channels)
+                .0
+                .iter()
+                .any(|c| c == channel);
         if !tags_match || !channel_ok || skipped_on(tip, config, channel) {
             continue;
         }
         matching += 1;
-        let last = last_published.get(&(channel.to_string(), tip.id.clone())).copied();
+        let last = last_published
+            .get(&(channel.to_string(), tip.id.clone()))
+            .copied();
         if let Some(last) = last
             && at - last < schedule.pick.repeat_after
         {

@@ -14,7 +14,11 @@ pub const MAX_SLOTS_PER_SCHEDULE: usize = 100_000;
 
 /// The slot instants of `schedule` in `[from, until)`, minus its skip dates
 /// (dates in the schedule's zone).
-pub fn between(schedule: &Schedule, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+pub fn between(
+    schedule: &Schedule,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
     let mut out = Vec::new();
     let mut cursor = from.with_timezone(&schedule.timezone);
     let mut inclusive = true;
@@ -83,9 +87,19 @@ mod tests {
         // DST starts on Sunday 2026-03-08 at 02:00 local.
         let s = schedule("0 0 9 * * *", &[]);
         let got = between(&s, utc(2026, 3, 7, 0), utc(2026, 3, 10, 0));
-        assert_eq!(got, [utc(2026, 3, 7, 14), utc(2026, 3, 8, 13), utc(2026, 3, 9, 13)]);
+        assert_eq!(
+            got,
+            [
+                utc(2026, 3, 7, 14),
+                utc(2026, 3, 8, 13),
+                utc(2026, 3, 9, 13)
+            ]
+        );
         for at in got {
-            assert_eq!(at.with_timezone(&New_York).format("%H:%M").to_string(), "09:00");
+            assert_eq!(
+                at.with_timezone(&New_York).format("%H:%M").to_string(),
+                "09:00"
+            );
         }
     }
 
@@ -94,9 +108,19 @@ mod tests {
         // DST ends on Sunday 2026-11-01 at 02:00 local.
         let s = schedule("0 0 9 * * *", &[]);
         let got = between(&s, utc(2026, 10, 31, 0), utc(2026, 11, 3, 0));
-        assert_eq!(got, [utc(2026, 10, 31, 13), utc(2026, 11, 1, 14), utc(2026, 11, 2, 14)]);
+        assert_eq!(
+            got,
+            [
+                utc(2026, 10, 31, 13),
+                utc(2026, 11, 1, 14),
+                utc(2026, 11, 2, 14)
+            ]
+        );
         for at in got {
-            assert_eq!(at.with_timezone(&New_York).format("%H:%M").to_string(), "09:00");
+            assert_eq!(
+                at.with_timezone(&New_York).format("%H:%M").to_string(),
+                "09:00"
+            );
         }
     }
 
@@ -106,7 +130,16 @@ mod tests {
         let s = schedule("0 0 9 * * Mon-Fri", &[christmas]);
         // Mon 2026-12-21 … Sun 2026-12-27: Mon–Thu, not Fri (skip date) nor the weekend.
         let got = between(&s, utc(2026, 12, 21, 0), utc(2026, 12, 28, 0));
-        let days: Vec<u32> = got.iter().map(|d| d.with_timezone(&New_York).format("%d").to_string().parse().unwrap()).collect();
+        let days: Vec<u32> = got
+            .iter()
+            .map(|d| {
+                d.with_timezone(&New_York)
+                    .format("%d")
+                    .to_string()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(days, [21, 22, 23, 24]);
     }
 

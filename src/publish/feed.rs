@@ -24,7 +24,10 @@ pub struct FeedPublisher {
 
 /// The Atom entry id of a publication.
 pub fn entry_id(key: &str) -> String {
-    format!("urn:healthcast:{}", &hex(&Sha256::digest(key.as_bytes()))[..32])
+    format!(
+        "urn:healthcast:{}",
+        &hex(&Sha256::digest(key.as_bytes()))[..32]
+    )
 }
 
 impl FeedPublisher {
@@ -41,7 +44,12 @@ impl FeedPublisher {
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(PublishError::Retryable(format!("cannot read {}: {e}", self.path.display()))),
+            Err(e) => {
+                return Err(PublishError::Retryable(format!(
+                    "cannot read {}: {e}",
+                    self.path.display()
+                )));
+            }
         };
         Feed::read_from(BufReader::new(file)).map(Some).map_err(|e| {
             PublishError::Permanent(format!(
@@ -61,7 +69,12 @@ impl FeedPublisher {
                 .unwrap_or_else(|| format!("urn:healthcast:feed:{}", self.name)),
         );
         let mut author = Person::default();
-        author.set_name(self.settings.author.clone().unwrap_or_else(|| self.settings.title.clone()));
+        author.set_name(
+            self.settings
+                .author
+                .clone()
+                .unwrap_or_else(|| self.settings.title.clone()),
+        );
         feed.set_authors(vec![author]);
         if let Some(href) = &self.settings.link {
             let mut link = Link::default();
@@ -80,7 +93,9 @@ impl FeedPublisher {
     }
 
     fn write(&self, feed: &Feed) -> Result<(), PublishError> {
-        let io = |e: std::io::Error| PublishError::Retryable(format!("cannot write {}: {e}", self.path.display()));
+        let io = |e: std::io::Error| {
+            PublishError::Retryable(format!("cannot write {}: {e}", self.path.display()))
+        };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
@@ -93,7 +108,10 @@ impl FeedPublisher {
     }
 
     fn publish_now(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
-        let _guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let id = entry_id(ctx.key);
         let mut feed = match self.read()? {
             Some(feed) => feed,
@@ -110,7 +128,12 @@ impl FeedPublisher {
         entry.set_published(Some(at));
         let mut content = Content::default();
         content.set_content_type(Some("html".to_string()));
-        content.set_value(ctx.rendered.html.clone().or_else(|| Some(ctx.rendered.text.clone())));
+        content.set_value(
+            ctx.rendered
+                .html
+                .clone()
+                .or_else(|| Some(ctx.rendered.text.clone())),
+        );
         entry.set_content(Some(content));
         if let Some(href) = &ctx.post.meta.link {
             let mut link = Link::default();
@@ -120,7 +143,11 @@ impl FeedPublisher {
         }
         let mut entries = feed.entries().to_vec();
         entries.push(entry);
-        entries.sort_by(|a, b| b.updated().cmp(a.updated()).then_with(|| a.id().cmp(b.id())));
+        entries.sort_by(|a, b| {
+            b.updated()
+                .cmp(a.updated())
+                .then_with(|| a.id().cmp(b.id()))
+        });
         entries.truncate(self.settings.max_entries.max(1));
         feed.set_updated(Utc::now().fixed_offset());
         feed.set_entries(entries);
@@ -134,14 +161,19 @@ impl Publisher for FeedPublisher {
         &self.name
     }
 
-    fn publish<'a>(&'a self, ctx: &'a PublishContext<'a>) -> BoxFuture<'a, Result<Receipt, PublishError>> {
+    fn publish<'a>(
+        &'a self,
+        ctx: &'a PublishContext<'a>,
+    ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
         Box::pin(async move { self.publish_now(ctx) })
     }
 
     fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
         Box::pin(async move {
             let id = entry_id(key);
-            let found = self.read()?.is_some_and(|f| f.entries().iter().any(|e| e.id() == id));
+            let found = self
+                .read()?
+                .is_some_and(|f| f.entries().iter().any(|e| e.id() == id));
             Ok(found.then(|| self.receipt(id)))
         })
     }
@@ -166,9 +198,23 @@ mod tests {
     }
 
     async fn publish(p: &FeedPublisher, key: &str, hour: u32) -> Receipt {
-        let post = parse("content/a.md", "---\ntitle: Wash hands\nlink: https://www.cdc.gov/x\n---\nSoap.\n").unwrap();
-        let rendered = Rendered { text: "Soap.".into(), length: 5, limit: None, html: Some("<p>Soap.</p>".into()) };
-        let ctx = PublishContext { key, post: &post, rendered: &rendered, at: Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap() };
+        let post = parse(
+            "content/a.md",
+            "---\ntitle: Wash hands\nlink: https://www.cdc.gov/x\n---\nSoap.\n",
+        )
+        .unwrap();
+        let rendered = Rendered {
+            text: "Soap.".into(),
+            length: 5,
+            limit: None,
+            html: Some("<p>Soap.</p>".into()),
+        };
+        let ctx = PublishContext {
+            key,
+            post: &post,
+            rendered: &rendered,
+            at: Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap(),
+        };
         p.publish(&ctx).await.unwrap()
     }
 
@@ -188,7 +234,10 @@ mod tests {
         assert!(p.lookup("c@feed@3").await.unwrap().is_some());
         assert!(p.lookup("a@feed@1").await.unwrap().is_none());
         // No temporary files are left beside the feed.
-        assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+            1
+        );
     }
 
     #[tokio::test]
@@ -198,8 +247,21 @@ mod tests {
         std::fs::write(dir.path().join("out/feed.xml"), "not xml").unwrap();
         let p = FeedPublisher::new("feed", &settings(5), dir.path());
         let post = parse("content/a.md", "---\ntitle: T\n---\nx\n").unwrap();
-        let rendered = Rendered { text: "x".into(), length: 1, limit: None, html: None };
-        let ctx = PublishContext { key: "k", post: &post, rendered: &rendered, at: Utc::now() };
-        assert!(matches!(p.publish(&ctx).await, Err(PublishError::Permanent(_))));
+        let rendered = Rendered {
+            text: "x".into(),
+            length: 1,
+            limit: None,
+            html: None,
+        };
+        let ctx = PublishContext {
+            key: "k",
+            post: &post,
+            rendered: &rendered,
+            at: Utc::now(),
+        };
+        assert!(matches!(
+            p.publish(&ctx).await,
+            Err(PublishError::Permanent(_))
+        ));
     }
 }

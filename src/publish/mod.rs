@@ -29,7 +29,10 @@ pub enum PublishError {
     Retryable(String),
     /// The platform asks us to wait.
     #[error("rate limited until {}: {message}", reset.map_or("unknown".to_string(), |r| r.to_rfc3339()))]
-    RateLimited { reset: Option<DateTime<Utc>>, message: String },
+    RateLimited {
+        reset: Option<DateTime<Utc>>,
+        message: String,
+    },
     /// Credentials are missing, wrong or expired: a person must act.
     #[error("authentication failed: {0}")]
     Auth(String),
@@ -52,20 +55,29 @@ pub trait Publisher: Send + Sync {
     /// The channel name.
     fn name(&self) -> &str;
 
-    fn publish<'a>(&'a self, ctx: &'a PublishContext<'a>) -> BoxFuture<'a, Result<Receipt, PublishError>>;
+    fn publish<'a>(
+        &'a self,
+        ctx: &'a PublishContext<'a>,
+    ) -> BoxFuture<'a, Result<Receipt, PublishError>>;
 
     /// After a crash between claim and outcome: is the publication on the
     /// platform? `Ok(None)` means "not there"; platforms that cannot tell
     /// answer `Err` and the ledger marks the publication `unknown`.
     fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
         let _ = key;
-        Box::pin(async { Err(PublishError::Permanent("this platform cannot look publications up".into())) })
+        Box::pin(async {
+            Err(PublishError::Permanent(
+                "this platform cannot look publications up".into(),
+            ))
+        })
     }
 }
 
 /// The registry: a publisher for `channel`; paths are relative to `root`.
 pub fn publisher_for(channel: &Channel, root: &Path) -> Box<dyn Publisher> {
     match &channel.settings {
-        ChannelSettings::Feed(settings) => Box::new(feed::FeedPublisher::new(&channel.name, settings, root)),
+        ChannelSettings::Feed(settings) => {
+            Box::new(feed::FeedPublisher::new(&channel.name, settings, root))
+        }
     }
 }

@@ -60,8 +60,14 @@ fn block_text(element: &Element, out: &mut Vec<String>, depth: usize) {
             out.push(lines.join("\n"));
         }
         Node::Html(_) | Node::Rule => {}
-        Node::CodeBlock { .. } | Node::Paragraph | Node::Heading(_) | Node::BlockQuote
-        | Node::Table | Node::TableRow | Node::TableCell | Node::Item => {
+        Node::CodeBlock { .. }
+        | Node::Paragraph
+        | Node::Heading(_)
+        | Node::BlockQuote
+        | Node::Table
+        | Node::TableRow
+        | Node::TableCell
+        | Node::Item => {
             if element.children.iter().any(|c| is_block(&c.node)) {
                 for child in &element.children {
                     block_text(child, out, depth);
@@ -135,7 +141,11 @@ fn inline_text(element: &Element, out: &mut String) {
 }
 
 fn label_or(dest: &str, label: &str) -> String {
-    if label.is_empty() { dest.to_string() } else { label.to_string() }
+    if label.is_empty() {
+        dest.to_string()
+    } else {
+        label.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -143,14 +153,21 @@ mod tests {
     use crate::content::parse;
 
     fn render(front: &str, body: &str) -> String {
-        let post = parse("content/t.md", &format!("---\ntitle: T\n{front}---\n{body}")).unwrap();
+        let post = parse(
+            "content/t.md",
+            &format!("---\ntitle: T\n{front}---\n{body}"),
+        )
+        .unwrap();
         super::text(&post)
     }
 
     #[test]
     fn emphasis_is_dropped_and_lists_get_bullets() {
         assert_eq!(
-            render("", "# Heading\n\nEat **more** _greens_.\n\n- one\n- two\n\n1. first\n2. second\n"),
+            render(
+                "",
+                "# Heading\n\nEat **more** _greens_.\n\n- one\n- two\n\n1. first\n2. second\n"
+            ),
             "Heading\n\nEat more greens.\n\n• one\n• two\n\n1. first\n2. second"
         );
     }
@@ -158,7 +175,10 @@ mod tests {
     #[test]
     fn links_show_their_url_and_raw_html_is_dropped() {
         assert_eq!(
-            render("", "See [the CDC](https://www.cdc.gov) or <https://who.int>.\n\n<div>x</div>\n"),
+            render(
+                "",
+                "See [the CDC](https://www.cdc.gov) or <https://who.int>.\n\n<div>x</div>\n"
+            ),
             "See the CDC (https://www.cdc.gov) or https://who.int."
         );
     }
@@ -166,7 +186,10 @@ mod tests {
     #[test]
     fn link_and_hashtags_are_appended() {
         assert_eq!(
-            render("link: https://a.example/x\nhashtags: [FluSeason, \"#Health\"]\n", "Get a shot.\n"),
+            render(
+                "link: https://a.example/x\nhashtags: [FluSeason, \"#Health\"]\n",
+                "Get a shot.\n"
+            ),
             "Get a shot.\n\nhttps://a.example/x\n\n#FluSeason #Health"
         );
     }

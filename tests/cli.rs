@@ -1,0 +1,349 @@
+//! The command line on temporary repositories: exit codes, diagnostics with
+//! exact positions, JSON outputs, bad input that loses nothing, `run --once`
+//! publishing exactly once, and publishing what was committed.
+
+mod common;
+
+use assert_cmd::Command;
+use chrono::{TimeDelta, Utc};
+use common::TempRepo;
+use serde_json::Value;
+
+fn healthcast(repo: &TempRepo) -> Command {
+    let mut cmd = Command::cargo_bin("healthcast").unwrap();
+    cmd.arg("--repo").arg(repo.path());
+    cmd
+}
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
+}
+
+#[test]
+fn check_passes_on_the_example_repository() {
+    let mut cmd = Command::cargo_bin("healthcast").unwrap();
+    let out = cmd
+        .args(["--repo", env!("CARGO_MANIFEST_DIR"), "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("0 errors"), "{stdout}");
+}
+
+#[test]
+fn check_reports_an_unknown_key_with_its_exact_position_in_json_and_human_form() {
+    let repo = TempRepo::new();
+    repo.tip("good");
+    repo.write(
+        "content/tips/typo.md",
+        "---\ntitle: T\nkind: tip\ntgas: [x]\n---\nBody\n",
+    );
+    let out = healthcast(&repo)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out.stdout);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["file"], "content/tips/typo.md");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(d["code"], "frontmatter/unknown-key");
+    assert_eq!(d["severity"], "error");
+    assert!(d["message"].as_str().unwrap().contains("tgas"));
+    assert!(d["help"].is_string());
+    let posts: Vec<&str> = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(posts, ["tips/good"]);
+
+    let out = healthcast(&repo).arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("error[frontmatter/unknown-key]: unknown field `tgas`")
+            && text.contains("  --> content/tips/typo.md:4:1\n")
+            && text.contains("4 | tgas: [x]\n  | ^"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_kind_of_bad_input_is_reported_and_valid_posts_still_preview() {
+    let repo = TempRepo::new();
+    let soon = Utc::now() + TimeDelta::hours(2);
+    repo.news("fine", soon);
+    repo.write(
+        "content/a-malformed.md",
+        "---\ntitle: A\ntags: [a, b\n---\nBody\n",
+    );
+    repo.write("content/b-no-front-matter.md", "Just text.\n");
+    repo.write(
+        "content/c-unclosed.md",
+        "---\ntitle: C\nkind: tip\n\nBody\n",
+    );
+    std::fs::write(
+        repo.join("content/d-latin1.md"),
+        b"---\ntitle: caf\xe9\n---\n",
+    )
+    .unwrap();
+    let big = std::fs::File::create(repo.join("content/e-huge.md")).unwrap();
+    big.set_len(50 * 1024 * 1024).unwrap();
+    repo.write(
+        "schedules/f-bad-cron.yaml",
+        "cron: \"0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n",
+    );
+    repo.write(
+        "schedules/g-bad-zone.yaml",
+        "cron: \"0 0 9 * * *\"\ntimezone: Europe/Atlantis\nchannels: [public]\n",
+    );
+    repo.write(
+        "schedules/h-missing-channel.yaml",
+        "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public, mastodon]\n",
+    );
+
+    let out = healthcast(&repo)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out.stdout);
+    let found: Vec<(String, String, u64)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("content/a-malformed.md", "frontmatter/yaml", 4),
+        ("content/b-no-front-matter.md", "frontmatter/missing", 1),
+        ("content/c-unclosed.md", "frontmatter/unclosed", 1),
+        ("content/d-latin1.md", "content/not-utf8", 2),
+        ("content/e-huge.md", "content/too-large", 1),
+        ("schedules/f-bad-cron.yaml", "config/bad-cron", 1),
+        ("schedules/g-bad-zone.yaml", "config/bad-timezone", 2),
+        (
+            "schedules/h-missing-channel.yaml",
+            "config/unknown-channel",
+            3,
+        ),
+    ];
+    for (file, code, line) in expect {
+        assert!(
+            found
+                .iter()
+                .any(|(f, c, l)| f == file && c == code && *l == line),
+            "no {code} at {file}:{line} in {found:?}"
+        );
+    }
+
+    let out = healthcast(&repo)
+        .args(["preview", "--format", "json", "--days", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "errors elsewhere still exit 1");
+    let v = json(&out.stdout);
+    let publications = v["publications"].as_array().unwrap();
+    assert_eq!(publications.len(), 1, "{v}");
+    let p = &publications[0];
+    assert_eq!(p["post"], "news/fine");
+    assert_eq!(p["channel"], "site-feed");
+    assert_eq!(p["platform"], "feed");
+    assert_eq!(p["schedule"], Value::Null);
+    assert_eq!(p["file"], "content/news/fine.md");
+    assert_eq!(p["blocked"].as_array().unwrap().len(), 0);
+    assert!(p["text"].as_str().unwrap().starts_with("News item fine."));
+    assert_eq!(
+        p["length"].as_u64(),
+        Some(p["text"].as_str().unwrap().chars().count() as u64)
+    );
+}
+
+#[test]
+fn an_empty_content_folder_is_an_error() {
+    let repo = TempRepo::new();
+    let out = healthcast(&repo).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error[content/empty]"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let repo = TempRepo::new();
+    let out = healthcast(&repo)
+        .args(["preview", "--days", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = healthcast(&repo)
+        .arg("publish-everything")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn preview_shows_blocked_posts_with_the_reason() {
+    let repo = TempRepo::new();
+    let at = Utc::now() + TimeDelta::hours(3);
+    repo.write(
+        "content/news/unreviewed.md",
+        &common::news_text("unreviewed", at).replace("review: {", "# review: {"),
+    );
+    let out = healthcast(&repo)
+        .args(["preview", "--days", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("BLOCKED: review/missing"), "{text}");
+    assert!(text.contains("BLOCKED: no clinical review"), "{text}");
+}
+
+#[test]
+fn run_once_twice_publishes_nothing_the_second_time() {
+    let repo = TempRepo::new();
+    repo.news("due", Utc::now() - TimeDelta::minutes(10));
+    repo.news("too-late", Utc::now() - TimeDelta::hours(3));
+    repo.news("later", Utc::now() + TimeDelta::hours(3));
+
+    let first = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout.contains("published 1, failed 0, held 0, missed 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("news/later"),
+        "the start-up summary names what comes next: {stdout}"
+    );
+
+    let second = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("published 0,"));
+
+    let feed = std::fs::read(repo.join("public/feed.xml")).unwrap();
+    let parsed = feed_rs::parser::parse(&feed[..]).unwrap();
+    assert_eq!(parsed.entries.len(), 1);
+    assert_eq!(
+        parsed.entries[0].title.as_ref().unwrap().content,
+        "News due"
+    );
+
+    let status = healthcast(&repo)
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json(&status.stdout);
+    assert_eq!(v["recent"].as_array().unwrap().len(), 1);
+    assert_eq!(v["recent"][0]["state"], "published");
+    assert_eq!(v["recent"][0]["post"], "news/due");
+    assert_eq!(v["attention"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn run_publishes_what_was_committed_and_records_the_commit() {
+    let repo = TempRepo::new();
+    repo.news("committed", Utc::now() - TimeDelta::minutes(5));
+    let commit = repo.commit_all();
+    // Written after the commit: the daemon must not publish it.
+    repo.news("uncommitted", Utc::now() - TimeDelta::minutes(5));
+
+    let out = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("published 1,"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(
+        &healthcast(&repo)
+            .args(["status", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(v["recent"].as_array().unwrap().len(), 1);
+    assert_eq!(v["recent"][0]["post"], "news/committed");
+    assert_eq!(v["recent"][0]["commit"], commit.as_str());
+
+    // --worktree publishes the uncommitted one too.
+    let out = healthcast(&repo)
+        .args(["run", "--once", "--worktree"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("published 1,"));
+}
+
+#[test]
+fn a_bad_ref_is_a_clear_error() {
+    let repo = TempRepo::new();
+    repo.tip("a");
+    repo.commit_all();
+    let out = healthcast(&repo)
+        .args(["check", "--ref", "no-such-branch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("git ref `no-such-branch` does not name a commit")
+    );
+}
+
+#[test]
+fn new_writes_a_template_that_check_holds_until_reviewed() {
+    let repo = TempRepo::new();
+    let out = healthcast(&repo)
+        .args(["new", "tip", "Walk after meals!"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(repo.join("content/tips/walk-after-meals.md").exists());
+    let out = healthcast(&repo)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json(&out.stdout);
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["review/missing"]);
+    // A second post with the same title is refused, not overwritten.
+    let again = healthcast(&repo)
+        .args(["new", "tip", "Walk after meals!"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
+
+#[test]
+fn dry_run_sends_nothing_and_writes_no_ledger() {
+    let repo = TempRepo::new();
+    repo.news("due", Utc::now() - TimeDelta::minutes(1));
+    let out = healthcast(&repo)
+        .args(["run", "--once", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would publish 1"));
+    assert!(!repo.join("public/feed.xml").exists());
+    assert!(!repo.join(".healthcast/ledger.sqlite").exists());
+}
