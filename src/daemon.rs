@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tracing::{error, info, warn};
 
 #[derive(Debug, Clone)]
@@ -125,6 +125,12 @@ pub struct Daemon {
     /// Keys already reported as missed, held or (dry run) due, so that each
     /// is logged once, not on every cycle.
     reported: HashSet<String>,
+    /// Where the next cycle's window starts: the end of the last one. `None`
+    /// (at start and after a reload) looks back over the whole catch-up
+    /// window, so news committed after its time is still found.
+    window_start: Option<DateTime<Utc>>,
+    /// Set on SIGINT/SIGTERM: no new publication starts.
+    stop: Arc<AtomicBool>,
     pub health: Arc<Health>,
 }
 
@@ -155,6 +161,8 @@ impl Daemon {
             ledger,
             publishers,
             reported: HashSet::new(),
+            window_start: None,
+            stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
         };
         daemon.log_diagnostics();
@@ -267,6 +275,7 @@ impl Daemon {
             "reloaded content and configuration"
         );
         self.repo = repo;
+        self.window_start = None;
         self.log_diagnostics();
         Ok(true)
     }
@@ -311,7 +320,10 @@ impl Daemon {
         slots.chain(news).min()
     }
 
-    /// Publishes everything due at `now` that catch-up still allows.
+    /// Publishes everything due at `now` that catch-up still allows: each
+    /// news item, and per schedule and channel only the latest due slot (after
+    /// downtime, earlier slots are missed, never dumped all at once). Stops
+    /// between publications when a stop was requested.
     pub async fn cycle(&mut self, now: DateTime<Utc>) -> Result<CycleReport> {
         let config = self.config();
         let lookback = config
@@ -321,46 +333,48 @@ impl Daemon {
             .chain([config.news_catch_up])
             .max()
             .unwrap_or_default();
-        // Missed publications are reported when they are at most a day older than catch-up allows.
-        let from = now - lookback - TimeDelta::days(1);
+        // Publications missed by up to a day beyond catch-up are reported.
+        let full = now - lookback - TimeDelta::days(1);
+        let from = self.window_start.map_or(full, |start| start.max(full));
         let view = self.view().await?;
-        let holds = self.repo.holds();
-        let due = plan::plan(
+        let due = plan::due(
             config,
             &self.repo.posts,
-            &holds,
+            &self.repo.holds(),
             &view,
             from,
-            now + TimeDelta::milliseconds(1),
+            now,
         );
         let mut report = CycleReport::default();
-        for publication in due {
-            self.handle(&publication, now, &mut report).await?;
+        for publication in &due.publications {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            self.handle(publication, &mut report).await?;
         }
+        let mut missed: BTreeMap<String, Missed> = BTreeMap::new();
+        for publication in &due.missed {
+            Missed::add(&mut missed, publication);
+        }
+        for (what, m) in missed {
+            report.missed += m.count;
+            if self.reported.insert(format!("missed:{what}:{}", m.last)) {
+                warn!(
+                    "missed: {} publication(s) of {what} due {} … {}, beyond catch-up of {} or superseded by a later slot; not sent",
+                    m.count,
+                    m.first.format("%Y-%m-%d %H:%M:%S UTC"),
+                    m.last.format("%Y-%m-%d %H:%M:%S UTC"),
+                    crate::config::duration::display(m.catch_up)
+                );
+            }
+        }
+        self.window_start = Some(now);
         Ok(report)
     }
 
-    async fn handle(
-        &mut self,
-        p: &Publication,
-        now: DateTime<Utc>,
-        report: &mut CycleReport,
-    ) -> Result<()> {
+    async fn handle(&mut self, p: &Publication, report: &mut CycleReport) -> Result<()> {
         let key = p.key();
         let slot = format!("{}@{}", p.channel, p.at.to_rfc3339());
-        let late = now - p.at;
-        if late > p.catch_up {
-            report.missed += 1;
-            if self.reported.insert(format!("missed:{key}")) {
-                warn!(
-                    key = %key,
-                    "missed: due {} ago, beyond catch-up of {}; not sent",
-                    crate::config::duration::display(late),
-                    crate::config::duration::display(p.catch_up)
-                );
-            }
-            return Ok(());
-        }
         let (Some(post_id), true) = (&p.post, p.blocked.is_empty()) else {
             report.held += 1;
             if self.reported.insert(format!("held:{key}:{slot}")) {
@@ -438,29 +452,40 @@ impl Daemon {
 
     /// Runs until `shutdown` completes. `ticks` is the scheduler's wake-up
     /// channel; when it goes quiet for `stall_after`, the watchdog reports the
-    /// stall and drives cycles itself. A cycle in progress always finishes
-    /// before shutdown is honoured.
+    /// stall and drives cycles itself. On shutdown, the publication in flight
+    /// finishes and no further one starts.
     pub async fn run_loop(
         &mut self,
         mut ticks: mpsc::Receiver<()>,
-        shutdown: impl Future<Output = ()>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        tokio::pin!(shutdown);
+        let stop = self.stop.clone();
+        let stopped = Arc::new(Notify::new());
+        let notify = stopped.clone();
+        let watcher = tokio::spawn(async move {
+            shutdown.await;
+            stop.store(true, Ordering::SeqCst);
+            notify.notify_one();
+        });
         let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ticks_open = true;
         let mut next_due = Utc::now();
         let mut next_reload = Instant::now() + self.options.reload_every;
-        loop {
+        while !self.stop.load(Ordering::SeqCst) {
             let wake = tokio::select! {
                 biased;
-                () = &mut shutdown => break,
-                tick = ticks.recv(), if ticks_open => {
-                    match tick {
-                        Some(()) => { self.health.tick(); true }
-                        None => { ticks_open = false; false }
+                () = stopped.notified() => break,
+                tick = ticks.recv(), if ticks_open => match tick {
+                    Some(()) => {
+                        self.health.tick();
+                        true
                     }
-                }
+                    None => {
+                        ticks_open = false;
+                        false
+                    }
+                },
                 _ = watchdog.tick() => self.health.check(self.options.stall_after),
             };
             if !wake {
@@ -490,10 +515,38 @@ impl Daemon {
                 next_due = self.next_wake(now).unwrap_or(now + TimeDelta::hours(1));
             }
         }
+        watcher.abort();
         if let Some(ledger) = self.ledger.take() {
             ledger.close().await;
         }
         Ok(())
+    }
+}
+
+/// Publications not sent because they were due too long ago, summarised per
+/// schedule and channel (or per news item) for one log line.
+struct Missed {
+    count: usize,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    catch_up: TimeDelta,
+}
+
+impl Missed {
+    fn add(missed: &mut BTreeMap<String, Missed>, p: &Publication) {
+        let what = match &p.schedule {
+            Some(schedule) => format!("schedule {schedule} on {}", p.channel),
+            None => p.key(),
+        };
+        let entry = missed.entry(what).or_insert(Missed {
+            count: 0,
+            first: p.at,
+            last: p.at,
+            catch_up: p.catch_up,
+        });
+        entry.count += 1;
+        entry.first = entry.first.min(p.at);
+        entry.last = entry.last.max(p.at);
     }
 }
 

@@ -238,3 +238,58 @@ fn a_schedule_slot_recorded_in_the_ledger_is_not_planned_again_with_another_tip(
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].at, utc(11, 3, 14));
 }
+
+#[test]
+fn after_downtime_only_the_latest_slot_within_catch_up_is_due_and_missed_slots_keep_the_rotation() {
+    let config = config("cron: \"0 0 * * * *\"\ntimezone: UTC\nchannels: [feed]\ncatch_up: 90m\n");
+    let posts = vec![tip("a", ""), tip("b", "")];
+    // Down from 02:00 to 05:20: slots 03:00, 04:00 and 05:00 passed.
+    let now = utc(11, 2, 5) + TimeDelta::minutes(20);
+    let due = plan::due(
+        &config,
+        &posts,
+        &BTreeMap::new(),
+        &LedgerView::default(),
+        utc(11, 2, 2) + TimeDelta::minutes(1),
+        now,
+    );
+    assert_eq!(picks(&due.publications), ["a"]);
+    assert_eq!(due.publications[0].at, utc(11, 2, 5));
+    let missed: Vec<_> = due.missed.iter().map(|p| p.at).collect();
+    assert_eq!(missed, [utc(11, 2, 3), utc(11, 2, 4)]);
+    assert!(due.missed.iter().all(|p| p.post.is_none()));
+}
+
+#[test]
+fn news_found_later_than_its_catch_up_is_missed_not_sent() {
+    let config = config(DAILY);
+    let text = |id: &str, at: &str| {
+        format!(
+            "---\ntitle: N\nkind: news\npublish_at: {at}\nchannels: [feed]\nsources: [https://www.cdc.gov]\nreview: {{ by: \"Dr. R\", on: 2026-11-20 }}\n---\n{id}\n"
+        )
+    };
+    let posts = vec![
+        content::parse(
+            "content/news/recent.md",
+            &text("recent", "2026-11-24T12:30:00Z"),
+        )
+        .unwrap(),
+        content::parse("content/news/old.md", &text("old", "2026-11-24T10:30:00Z")).unwrap(),
+    ];
+    let due = plan::due(
+        &config,
+        &posts,
+        &BTreeMap::new(),
+        &LedgerView::default(),
+        utc(11, 23, 0),
+        utc(11, 24, 13),
+    );
+    assert_eq!(picks(&due.publications), ["news/recent"]);
+    let missed_news: Vec<_> = due
+        .missed
+        .iter()
+        .filter(|p| p.schedule.is_none())
+        .cloned()
+        .collect();
+    assert_eq!(picks(&missed_news), ["news/old"]);
+}

@@ -55,6 +55,20 @@ pub fn key(post: &str, channel: &str, at: DateTime<Utc>) -> String {
     format!("{post}@{channel}@{}", at.format("%Y-%m-%dT%H:%M:%SZ"))
 }
 
+/// A schedule slot on one channel, before a tip is picked for it.
+struct Slot<'a> {
+    at: DateTime<Utc>,
+    schedule: &'a Schedule,
+    channel: String,
+}
+
+/// A news item or alert on one channel.
+struct Timed<'a> {
+    at: DateTime<Utc>,
+    post: &'a Post,
+    channel: String,
+}
+
 /// Plans the publications in `[from, until)`, ordered by instant, then
 /// channel. `holds` maps post ids to the check errors that keep them back.
 pub fn plan(
@@ -65,49 +79,123 @@ pub fn plan(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<Publication> {
-    let mut out = Vec::new();
-    let mut last_published = ledger.last_published.clone();
+    let slots = open_slots(config, ledger, from, until);
+    let timed = open_timed(config, posts, ledger, from, until);
+    assemble(config, posts, holds, ledger, slots, timed)
+}
 
-    let mut slot_list: Vec<(DateTime<Utc>, &Schedule)> = Vec::new();
-    for schedule in &config.schedules {
-        for at in slots::between(schedule, from, until) {
-            slot_list.push((at, schedule));
-        }
-    }
-    slot_list.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+/// What the daemon does at `now`, looking back to `from`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Due {
+    /// To publish now (or to report as held, when blocked).
+    pub publications: Vec<Publication>,
+    /// Not to publish: due longer ago than catch-up allows, or a schedule
+    /// slot superseded by a later due slot of the same schedule and channel.
+    /// Slots here have no tip picked (`post` is `None`).
+    pub missed: Vec<Publication>,
+}
 
-    // Tips that may ever be picked, in id order; the slot decides the rest.
-    let mut tips: Vec<&Post> = posts
-        .iter()
-        .filter(|p| p.kind() == Kind::Tip && !p.meta.draft && !holds.contains_key(&p.id))
-        .collect();
-    tips.sort_by(|a, b| a.id.cmp(&b.id));
-
-    for (at, schedule) in slot_list {
-        for channel in &schedule.channels {
-            let slot = (schedule.name.clone(), channel.clone(), at);
-            if ledger.slots.contains(&slot) {
-                continue;
-            }
-            let (post, blocked) = pick_tip(config, schedule, channel, &tips, &last_published, at);
-            if let Some(id) = &post {
-                if ledger.keys.contains(&key(id, channel, at)) {
-                    continue;
-                }
-                last_published.insert((channel.clone(), id.clone()), at);
-            }
-            out.push(Publication {
-                at,
-                schedule: Some(schedule.name.clone()),
-                timezone: schedule.timezone,
-                channel: channel.clone(),
-                post,
-                catch_up: schedule.catch_up,
-                blocked,
+/// The publications due in `[from, now]`. After downtime, each schedule
+/// sends at most its latest slot per channel, and only within its catch-up;
+/// tips are picked for the slots that are sent, so missed slots do not move
+/// the rotation.
+pub fn due(
+    config: &Config,
+    posts: &[Post],
+    holds: &BTreeMap<String, Vec<String>>,
+    ledger: &LedgerView,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Due {
+    let until = now + TimeDelta::nanoseconds(1);
+    let mut missed = Vec::new();
+    let mut latest: BTreeMap<(String, String), Slot> = BTreeMap::new();
+    for slot in open_slots(config, ledger, from, until) {
+        let id = (slot.schedule.name.clone(), slot.channel.clone());
+        let superseded = if now - slot.at > slot.schedule.catch_up {
+            Some(slot)
+        } else {
+            // Slots come in time order: a later one supersedes an earlier one.
+            latest.insert(id, slot)
+        };
+        if let Some(slot) = superseded {
+            missed.push(Publication {
+                at: slot.at,
+                schedule: Some(slot.schedule.name.clone()),
+                timezone: slot.schedule.timezone,
+                channel: slot.channel,
+                post: None,
+                catch_up: slot.schedule.catch_up,
+                blocked: Vec::new(),
             });
         }
     }
+    let (timed, late): (Vec<Timed>, Vec<Timed>) = open_timed(config, posts, ledger, from, until)
+        .into_iter()
+        .partition(|t| now - t.at <= config.news_catch_up);
+    missed.extend(late.into_iter().map(|t| Publication {
+        at: t.at,
+        schedule: None,
+        timezone: config.timezone,
+        channel: t.channel,
+        post: Some(t.post.id.clone()),
+        catch_up: config.news_catch_up,
+        blocked: Vec::new(),
+    }));
+    let publications = assemble(
+        config,
+        posts,
+        holds,
+        ledger,
+        latest.into_values().collect(),
+        timed,
+    );
+    Due {
+        publications,
+        missed,
+    }
+}
 
+/// Schedule slots in the window that the ledger does not hold yet, in time order.
+fn open_slots<'a>(
+    config: &'a Config,
+    ledger: &LedgerView,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Slot<'a>> {
+    let mut out = Vec::new();
+    for schedule in &config.schedules {
+        for at in slots::between(schedule, from, until) {
+            for channel in &schedule.channels {
+                if !ledger
+                    .slots
+                    .contains(&(schedule.name.clone(), channel.clone(), at))
+                {
+                    out.push(Slot {
+                        at,
+                        schedule,
+                        channel: channel.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.at, &a.schedule.name, &a.channel).cmp(&(b.at, &b.schedule.name, &b.channel))
+    });
+    out
+}
+
+/// News and alerts whose `publish_at` is in the window, per channel, unless
+/// the ledger holds them or the post skips that platform.
+fn open_timed<'a>(
+    config: &Config,
+    posts: &'a [Post],
+    ledger: &LedgerView,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Timed<'a>> {
+    let mut out = Vec::new();
     for post in posts.iter().filter(|p| p.kind().is_timed()) {
         let Some(publish_at) = post.meta.publish_at else {
             continue;
@@ -116,25 +204,72 @@ pub fn plan(
         if at < from || at >= until {
             continue;
         }
-        let (channels, _) = config.expand(&post.meta.channels);
-        for channel in channels {
-            if skipped_on(post, config, &channel)
-                || ledger.keys.contains(&key(&post.id, &channel, at))
+        for channel in config.expand(&post.meta.channels).0 {
+            if !skipped_on(post, config, &channel)
+                && !ledger.keys.contains(&key(&post.id, &channel, at))
             {
+                out.push(Timed { at, post, channel });
+            }
+        }
+    }
+    out
+}
+
+/// Picks a tip for each slot (in time order, so that earlier picks count for
+/// later slots) and says what blocks each publication.
+fn assemble(
+    config: &Config,
+    posts: &[Post],
+    holds: &BTreeMap<String, Vec<String>>,
+    ledger: &LedgerView,
+    slots: Vec<Slot>,
+    timed: Vec<Timed>,
+) -> Vec<Publication> {
+    let mut out = Vec::new();
+    let mut last_published = ledger.last_published.clone();
+    // Tips that may ever be picked, in id order; the slot decides the rest.
+    let mut tips: Vec<&Post> = posts
+        .iter()
+        .filter(|p| p.kind() == Kind::Tip && !p.meta.draft && !holds.contains_key(&p.id))
+        .collect();
+    tips.sort_by(|a, b| a.id.cmp(&b.id));
+
+    for Slot {
+        at,
+        schedule,
+        channel,
+    } in slots
+    {
+        let (post, blocked) = pick_tip(config, schedule, &channel, &tips, &last_published, at);
+        if let Some(id) = &post {
+            if ledger.keys.contains(&key(id, &channel, at)) {
                 continue;
             }
-            let mut blocked = holds.get(&post.id).cloned().unwrap_or_default();
-            blocked.extend(checks::blockers_at(post, config, at));
-            out.push(Publication {
-                at,
-                schedule: None,
-                timezone: config.timezone,
-                channel,
-                post: Some(post.id.clone()),
-                catch_up: config.news_catch_up,
-                blocked,
-            });
+            last_published.insert((channel.clone(), id.clone()), at);
         }
+        out.push(Publication {
+            at,
+            schedule: Some(schedule.name.clone()),
+            timezone: schedule.timezone,
+            channel,
+            post,
+            catch_up: schedule.catch_up,
+            blocked,
+        });
+    }
+
+    for Timed { at, post, channel } in timed {
+        let mut blocked = holds.get(&post.id).cloned().unwrap_or_default();
+        blocked.extend(checks::blockers_at(post, config, at));
+        out.push(Publication {
+            at,
+            schedule: None,
+            timezone: config.timezone,
+            channel,
+            post: Some(post.id.clone()),
+            catch_up: config.news_catch_up,
+            blocked,
+        });
     }
 
     out.sort_by(|a, b| {
