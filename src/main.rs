@@ -13,8 +13,8 @@ fn main() -> ExitCode {
         // clap prints help and usage errors itself; usage errors exit 2.
         Err(e) => e.exit(),
     };
-    let filter =
-        EnvFilter::try_from_env("HEALTHCAST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("HEALTHCAST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn,sqlx=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

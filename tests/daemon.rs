@@ -134,7 +134,7 @@ async fn stopped_ticks_are_noticed_and_the_watchdog_keeps_publishing() {
     });
 
     // No tick ever arrives: the scheduler is stalled.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     assert!(health.is_stalled());
     let published_while_stalled = feed_entries(&repo).len();
     assert!(

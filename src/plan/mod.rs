@@ -62,11 +62,39 @@ struct Slot<'a> {
     channel: String,
 }
 
+impl Slot<'_> {
+    fn publication(self, post: Option<String>, blocked: Vec<String>) -> Publication {
+        Publication {
+            at: self.at,
+            schedule: Some(self.schedule.name.clone()),
+            timezone: self.schedule.timezone,
+            channel: self.channel,
+            post,
+            catch_up: self.schedule.catch_up,
+            blocked,
+        }
+    }
+}
+
 /// A news item or alert on one channel.
 struct Timed<'a> {
     at: DateTime<Utc>,
     post: &'a Post,
     channel: String,
+}
+
+impl Timed<'_> {
+    fn publication(self, config: &Config, blocked: Vec<String>) -> Publication {
+        Publication {
+            at: self.at,
+            schedule: None,
+            timezone: config.timezone,
+            channel: self.channel,
+            post: Some(self.post.id.clone()),
+            catch_up: config.news_catch_up,
+            blocked,
+        }
+    }
 }
 
 /// Plans the publications in `[from, until)`, ordered by instant, then
@@ -119,29 +147,13 @@ pub fn due(
             latest.insert(id, slot)
         };
         if let Some(slot) = superseded {
-            missed.push(Publication {
-                at: slot.at,
-                schedule: Some(slot.schedule.name.clone()),
-                timezone: slot.schedule.timezone,
-                channel: slot.channel,
-                post: None,
-                catch_up: slot.schedule.catch_up,
-                blocked: Vec::new(),
-            });
+            missed.push(slot.publication(None, Vec::new()));
         }
     }
     let (timed, late): (Vec<Timed>, Vec<Timed>) = open_timed(config, posts, ledger, from, until)
         .into_iter()
         .partition(|t| now - t.at <= config.news_catch_up);
-    missed.extend(late.into_iter().map(|t| Publication {
-        at: t.at,
-        schedule: None,
-        timezone: config.timezone,
-        channel: t.channel,
-        post: Some(t.post.id.clone()),
-        catch_up: config.news_catch_up,
-        blocked: Vec::new(),
-    }));
+    missed.extend(late.into_iter().map(|t| t.publication(config, Vec::new())));
     let publications = assemble(
         config,
         posts,
@@ -234,42 +246,28 @@ fn assemble(
         .collect();
     tips.sort_by(|a, b| a.id.cmp(&b.id));
 
-    for Slot {
-        at,
-        schedule,
-        channel,
-    } in slots
-    {
-        let (post, blocked) = pick_tip(config, schedule, &channel, &tips, &last_published, at);
+    for slot in slots {
+        let (post, blocked) = pick_tip(
+            config,
+            slot.schedule,
+            &slot.channel,
+            &tips,
+            &last_published,
+            slot.at,
+        );
         if let Some(id) = &post {
-            if ledger.keys.contains(&key(id, &channel, at)) {
+            if ledger.keys.contains(&key(id, &slot.channel, slot.at)) {
                 continue;
             }
-            last_published.insert((channel.clone(), id.clone()), at);
+            last_published.insert((slot.channel.clone(), id.clone()), slot.at);
         }
-        out.push(Publication {
-            at,
-            schedule: Some(schedule.name.clone()),
-            timezone: schedule.timezone,
-            channel,
-            post,
-            catch_up: schedule.catch_up,
-            blocked,
-        });
+        out.push(slot.publication(post, blocked));
     }
 
-    for Timed { at, post, channel } in timed {
-        let mut blocked = holds.get(&post.id).cloned().unwrap_or_default();
-        blocked.extend(checks::blockers_at(post, config, at));
-        out.push(Publication {
-            at,
-            schedule: None,
-            timezone: config.timezone,
-            channel,
-            post: Some(post.id.clone()),
-            catch_up: config.news_catch_up,
-            blocked,
-        });
+    for timed in timed {
+        let mut blocked = holds.get(&timed.post.id).cloned().unwrap_or_default();
+        blocked.extend(checks::blockers_at(timed.post, config, timed.at));
+        out.push(timed.publication(config, blocked));
     }
 
     out.sort_by(|a, b| {

@@ -39,7 +39,8 @@ pub fn between(
     out
 }
 
-/// The latest slot at or before `at`, if any within a year: for reporting.
+/// The first slot after `at` that is not a skip date: when the daemon next
+/// has something to do.
 pub fn next_after(schedule: &Schedule, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let local = at.with_timezone(&schedule.timezone);
     let mut cursor = local;
