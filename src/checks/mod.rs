@@ -6,6 +6,7 @@
 //! may not go out at one planned instant (expired, stale review, draft), which
 //! the planner asks for every slot. Both fail closed.
 
+pub mod finding;
 pub mod frontmatter;
 pub mod review;
 
