@@ -1,7 +1,7 @@
 //! A loaded repository: configuration, posts and every diagnostic about them
 //! as of one instant. What `check`, `preview` and `run` all start from.
 
-use crate::checks;
+use crate::checks::{self, suppress::Suppression};
 use crate::config::{self, Config};
 use crate::content::{self, Post};
 use crate::diagnostic::{self, Diagnostic};
@@ -20,6 +20,8 @@ pub struct Repo {
     pub diagnostics: Vec<Diagnostic>,
     /// Text of every file read, for showing source lines.
     pub sources: BTreeMap<String, String>,
+    /// Inline `healthcast: allow` exceptions, for reviewers to see.
+    pub suppressions: Vec<Suppression>,
 }
 
 /// Codes whose verdict depends on the publishing instant; the planner asks
@@ -33,15 +35,27 @@ impl Repo {
         let mut diagnostics = config.diagnostics;
         diagnostics.extend(content.diagnostics);
         diagnostics.extend(checks::check(&content.posts, config.config.as_ref(), now));
-        diagnostic::sort(&mut diagnostics);
+        let severity = config
+            .config
+            .as_ref()
+            .map(|c| c.policy.severity.clone())
+            .unwrap_or_default();
+        for (file, text) in &config.sources {
+            let mut findings = Vec::new();
+            checks::secrets::check(text, &mut findings);
+            diagnostics.extend(checks::to_diagnostics(file, text, findings, &severity));
+        }
         let mut sources = config.sources;
         sources.extend(content.sources);
+        let suppressions = checks::suppress::apply(&mut diagnostics, &sources);
+        diagnostic::sort(&mut diagnostics);
         Ok(Repo {
             snapshot,
             config: config.config,
             posts: content.posts,
             diagnostics,
             sources,
+            suppressions,
         })
     }
 

@@ -326,7 +326,11 @@ fn new_writes_a_template_that_check_holds_until_reviewed() {
         .iter()
         .map(|d| d["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["review/missing"]);
+    assert_eq!(
+        codes,
+        ["review/missing", "sources/not-https"],
+        "the template asks for a source and a review"
+    );
     // A second post with the same title is refused, not overwritten.
     let again = healthcast(&repo)
         .args(["new", "tip", "Walk after meals!"])

@@ -1,19 +1,68 @@
 //! Checks: pure functions from posts, configuration and an instant to
-//! diagnostics. One file per rule family; codes are `family/rule`.
+//! diagnostics. One file per rule family; codes are `family/rule`, listed
+//! with their default severities in [`rules`].
 //!
 //! Two entry points: [`check`] reports everything about the content as of
 //! `now` (what `healthcast check` prints), and [`blockers_at`] says why a post
 //! may not go out at one planned instant (expired, stale review, draft), which
 //! the planner asks for every slot. Both fail closed.
 
+pub mod access;
+pub mod claims;
 pub mod finding;
 pub mod frontmatter;
 pub mod review;
+pub mod rights;
+pub mod rules;
+pub mod secrets;
+pub mod sources;
+pub mod suppress;
 
 use crate::config::Config;
 use crate::content::Post;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
 use chrono::{DateTime, Utc};
+use finding::Finding;
+use std::ops::Range;
+
+/// A piece of a post's text that text rules read, and where it starts in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'a> {
+    pub text: &'a str,
+    pub offset: usize,
+}
+
+impl Field<'_> {
+    /// A range of this field as a range of the file.
+    pub fn span(&self, range: Range<usize>) -> Range<usize> {
+        range.start + self.offset..range.end + self.offset
+    }
+}
+
+/// The texts of a post that readers see: body, title, image alt text,
+/// content warning and per-platform override texts.
+pub fn fields(post: &Post) -> Vec<Field<'_>> {
+    let mut out = vec![Field {
+        text: &post.body,
+        offset: post.body_offset,
+    }];
+    let m = &post.meta;
+    let values = m
+        .title
+        .iter()
+        .chain(m.image.as_ref().and_then(|i| i.alt.as_ref()))
+        .chain(m.content_warning.iter())
+        .chain(m.overrides.values().filter_map(|o| o.text.as_ref()));
+    for value in values {
+        if let Some(offset) = post.value_offset(value) {
+            out.push(Field {
+                text: &post.text[offset..offset + value.len()],
+                offset,
+            });
+        }
+    }
+    out
+}
 
 /// Every diagnostic for `posts` as of `now`. Without a configuration (broken
 /// channels.yaml or policy.yaml), the rules that need it are skipped; the
@@ -22,11 +71,65 @@ pub fn check(posts: &[Post], config: Option<&Config>, now: DateTime<Utc>) -> Vec
     let mut out = Vec::new();
     for post in posts {
         frontmatter::check(post, config, &mut out);
+        let mut findings = Vec::new();
+        secrets::check(&post.text, &mut findings);
         if let Some(config) = config {
             review::check(post, config, now, &mut out);
+            text_rules(post, config, &mut findings);
         }
+        let overrides = config.map(|c| &c.policy.severity);
+        let empty = Default::default();
+        out.extend(to_diagnostics(
+            &post.file,
+            &post.text,
+            findings,
+            overrides.unwrap_or(&empty),
+        ));
     }
     out
+}
+
+fn text_rules(post: &Post, config: &Config, out: &mut Vec<Finding>) {
+    let policy = &config.policy;
+    let fields = fields(post);
+    let has_sources = !post.meta.sources.is_empty();
+    let risk_link = post
+        .meta
+        .sources
+        .iter()
+        .chain(post.meta.link.iter())
+        .any(|u| {
+            ["safety", "prescribing", "medguide", "label", "risk"]
+                .iter()
+                .any(|w| u.to_lowercase().contains(w))
+        });
+    claims::check(&fields, &policy.claims, has_sources, risk_link, out);
+    sources::check(post, &fields, &policy.sources, out);
+    access::check(post, &fields, &policy.access, out);
+    rights::check(post, out);
+}
+
+/// Turns findings (byte ranges of `text`) into diagnostics with the policy's
+/// severities; rules turned `off` disappear.
+pub fn to_diagnostics(
+    file: &str,
+    text: &str,
+    mut findings: Vec<Finding>,
+    overrides: &std::collections::BTreeMap<String, rules::Level>,
+) -> Vec<Diagnostic> {
+    findings.sort_by_key(|f| (f.span.start, f.code));
+    findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
+    findings
+        .into_iter()
+        .filter_map(|f| {
+            let severity = rules::severity(f.code, overrides)?;
+            let span = Span::from_bytes(text, f.span.start, f.span.end);
+            let mut d = Diagnostic::error(file, span, f.code, f.message);
+            d.severity = severity;
+            d.help = f.help;
+            Some(d)
+        })
+        .collect()
 }
 
 /// Why `post` may not be published at `at`; empty when it may.

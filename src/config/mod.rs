@@ -139,6 +139,23 @@ pub fn load_files(files: Vec<RepoFile>) -> Loaded {
         loaded.sources = texts;
         return loaded;
     };
+    let policy_text = texts.get(POLICY_FILE).map_or("", String::as_str);
+    let unknown_rules: Vec<&String> = policy_file
+        .severity
+        .keys()
+        .filter(|k| !crate::checks::rules::is_known(k))
+        .collect();
+    for key in unknown_rules {
+        d.push(
+            Diagnostic::error(
+                POLICY_FILE,
+                locate::key(policy_text, &["severity", key]).unwrap_or(Span::point(1, 1)),
+                "config/unknown-rule",
+                format!("`severity.{key}`: no rule or rule family has this name"),
+            )
+            .with_help("see README \"Rules\" for the codes (e.g. `claims/red-flag`) and families (e.g. `access`)"),
+        );
+    }
     let config = build(channels_file, policy_file, &texts, d);
     loaded.config = config;
     loaded.sources = texts;

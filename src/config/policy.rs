@@ -1,10 +1,13 @@
-//! `schedules/policy.yaml`: the organisation's editorial rules. This version
-//! knows the reviewers and how long a review stays valid; the rule families
-//! add their settings here.
+//! `schedules/policy.yaml`: the organisation's editorial rules: reviewers and
+//! how long a review stays valid, each rule family's settings, and the
+//! severity of any rule.
 
 use super::duration::ConfigDuration;
+use crate::checks::rules::Level;
+use crate::checks::{access, claims, sources};
 use chrono::TimeDelta;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,6 +16,15 @@ pub struct PolicyFile {
     #[serde(default)]
     pub reviewers: Vec<String>,
     pub review_valid_for: Option<ConfigDuration>,
+    /// Severity per rule code or family: `error`, `warning` or `off`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Level>,
+    #[serde(default)]
+    pub claims: claims::Settings,
+    #[serde(default)]
+    pub sources: sources::Settings,
+    #[serde(default)]
+    pub access: access::Settings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +32,10 @@ pub struct Policy {
     pub reviewers: Vec<String>,
     /// A review older than this at the moment of publishing blocks the post.
     pub review_valid_for: TimeDelta,
+    pub severity: BTreeMap<String, Level>,
+    pub claims: claims::Settings,
+    pub sources: sources::Settings,
+    pub access: access::Settings,
 }
 
 pub const DEFAULT_REVIEW_VALID_FOR: TimeDelta = TimeDelta::days(365);
@@ -31,6 +47,10 @@ impl From<PolicyFile> for Policy {
             review_valid_for: file
                 .review_valid_for
                 .map_or(DEFAULT_REVIEW_VALID_FOR, |d| d.0),
+            severity: file.severity,
+            claims: file.claims,
+            sources: file.sources,
+            access: file.access,
         }
     }
 }

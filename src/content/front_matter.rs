@@ -14,6 +14,8 @@ pub struct Split<'a> {
     pub yaml: &'a str,
     /// 1-based line of the file where `yaml` starts.
     pub yaml_line: usize,
+    /// Byte offset of `yaml` in the file.
+    pub yaml_offset: usize,
     /// The Markdown after the closing delimiter.
     pub body: &'a str,
     /// Byte offset of `body` in the file.
@@ -45,6 +47,7 @@ pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
             return Ok(Split {
                 yaml: &text[yaml_start..offset],
                 yaml_line: 2,
+                yaml_offset: yaml_start,
                 body: &text[offset + raw.len()..],
                 body_offset: offset + raw.len(),
             });

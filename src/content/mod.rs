@@ -27,6 +27,10 @@ pub struct Post {
     pub yaml: String,
     /// 1-based file line of the first YAML line.
     pub yaml_line: usize,
+    /// Byte offset of the YAML in the file.
+    pub yaml_offset: usize,
+    /// The whole file, for rules that point into any part of it.
+    pub text: String,
     /// The Markdown body.
     pub body: String,
     /// Byte offset of the body in the file.
@@ -51,6 +55,16 @@ impl Post {
         locate::key(&self.yaml, path)
             .map(|s| self.shift(s))
             .unwrap_or(Span::chars(1, 1, 3))
+    }
+
+    /// The span of a front-matter value written as `value` (a title, an alt
+    /// text): where it stands in the YAML, else the key's span. Returns the
+    /// value's byte offset in the file when found.
+    pub fn value_offset(&self, value: &str) -> Option<usize> {
+        if value.is_empty() {
+            return None;
+        }
+        self.yaml.find(value).map(|at| self.yaml_offset + at)
     }
 
     /// The span of `item` in the list under `path` (e.g. a channel name).
@@ -224,6 +238,8 @@ pub fn parse(path: &str, text: &str) -> Result<Post, Box<Diagnostic>> {
         file: path.to_string(),
         yaml: split.yaml.to_string(),
         yaml_line: split.yaml_line,
+        yaml_offset: split.yaml_offset,
+        text: text.to_string(),
         body: split.body.to_string(),
         body_offset: split.body_offset,
         doc: Doc::parse(split.body, split.body_offset),

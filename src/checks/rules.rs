@@ -1,0 +1,182 @@
+//! Every configurable rule code in one table, with its default severity and a
+//! one-line summary (the README's rule reference comes from here). The
+//! policy's `severity:` block overrides a code or a whole family:
+//!
+//! ```yaml
+//! severity:
+//!   access: warning          # the whole family
+//!   claims/red-flag: error   # one rule
+//!   readability/grade: off
+//! ```
+
+use crate::diagnostic::Severity;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A severity as written in policy.yaml; `off` turns a rule off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
+}
+
+pub struct Rule {
+    pub code: &'static str,
+    pub default: Level,
+    pub summary: &'static str,
+}
+
+const fn rule(code: &'static str, default: Level, summary: &'static str) -> Rule {
+    Rule {
+        code,
+        default,
+        summary,
+    }
+}
+
+use Level::{Error, Warning};
+
+/// The configurable rules. Privacy and readability codes are listed by their
+/// families' own tables and default to error.
+pub const RULES: &[Rule] = &[
+    rule(
+        "claims/red-flag",
+        Error,
+        "FTC/FDA red-flag phrases: cure, miracle, guaranteed, 100% effective, no side effects, risk-free, breakthrough, detox …",
+    ),
+    rule(
+        "claims/unsourced-approval",
+        Error,
+        "\"clinically proven\" or \"FDA approved\" in a post without sources",
+    ),
+    rule(
+        "claims/fair-balance",
+        Error,
+        "a drug brand named with a benefit and no risk statement or risk link",
+    ),
+    rule(
+        "sources/needed",
+        Error,
+        "a statistic or a health claim in a post without sources",
+    ),
+    rule(
+        "sources/not-https",
+        Error,
+        "a source or link that is not an https URL",
+    ),
+    rule(
+        "sources/unlisted-domain",
+        Warning,
+        "a source whose domain is not on the policy's authoritative list",
+    ),
+    rule("access/alt-missing", Error, "an image without alt text"),
+    rule(
+        "access/alt-redundant",
+        Warning,
+        "alt text that starts with \"image of\", \"picture of\" …",
+    ),
+    rule(
+        "access/alt-too-long",
+        Error,
+        "alt text longer than the platforms accept (1000 characters)",
+    ),
+    rule(
+        "access/hashtag-case",
+        Warning,
+        "a hashtag not in CamelCase (#fluseason instead of #FluSeason)",
+    ),
+    rule(
+        "access/too-many-hashtags",
+        Warning,
+        "more hashtags than the policy allows (3)",
+    ),
+    rule("access/all-caps", Warning, "a sentence in capitals"),
+    rule(
+        "access/emoji",
+        Warning,
+        "more emoji than the policy allows (2)",
+    ),
+    rule(
+        "access/link-text",
+        Warning,
+        "link text that does not say where it goes (\"click here\")",
+    ),
+    rule("rights/credit", Error, "an image without `credit`"),
+    rule(
+        "rights/license",
+        Error,
+        "an image without `license` (or `owned`)",
+    ),
+    rule(
+        "secrets/token",
+        Error,
+        "a token, key or password written into content or configuration",
+    ),
+    rule(
+        "suppress/no-reason",
+        Error,
+        "an inline `healthcast: allow` without a reason",
+    ),
+    rule(
+        "suppress/unused",
+        Warning,
+        "an inline `healthcast: allow` that suppresses nothing",
+    ),
+];
+
+/// Families whose codes are defined outside [`RULES`] and default to error.
+pub const OTHER_FAMILIES: &[&str] = &["privacy", "readability", "review"];
+
+/// Whether `key` (a code or a family) names something `severity:` can set.
+pub fn is_known(key: &str) -> bool {
+    RULES.iter().any(|r| r.code == key || family(r.code) == key)
+        || OTHER_FAMILIES.contains(&key)
+        || OTHER_FAMILIES.iter().any(|f| {
+            key.strip_prefix(f)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
+fn family(code: &str) -> &str {
+    code.split('/').next().unwrap_or(code)
+}
+
+/// The severity of `code` under the policy's overrides: the code's own
+/// entry, else its family's, else the default. `None` means off.
+pub fn severity(code: &str, overrides: &BTreeMap<String, Level>) -> Option<Severity> {
+    let level = overrides
+        .get(code)
+        .or_else(|| overrides.get(family(code)))
+        .copied()
+        .or_else(|| RULES.iter().find(|r| r.code == code).map(|r| r.default))
+        .unwrap_or(Level::Error);
+    match level {
+        Level::Error => Some(Severity::Error),
+        Level::Warning => Some(Severity::Warning),
+        Level::Off => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_overrides_family_overrides_default() {
+        let mut o = BTreeMap::new();
+        assert_eq!(severity("access/emoji", &o), Some(Severity::Warning));
+        o.insert("access".to_string(), Level::Error);
+        assert_eq!(severity("access/emoji", &o), Some(Severity::Error));
+        o.insert("access/emoji".to_string(), Level::Off);
+        assert_eq!(severity("access/emoji", &o), None);
+        assert_eq!(severity("privacy/phone", &o), Some(Severity::Error));
+    }
+
+    #[test]
+    fn known_keys_are_codes_and_families() {
+        assert!(is_known("claims") && is_known("claims/red-flag") && is_known("privacy/phone"));
+        assert!(!is_known("claim") && !is_known("claims/nope"));
+    }
+}
