@@ -11,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod daemon;
 pub mod diagnostic;
+pub mod formats;
 pub mod ledger;
 pub mod locate;
 pub mod plan;

@@ -1,7 +1,9 @@
 //! `healthcast check`: load, check, print diagnostics; exit 1 on errors.
 
 use super::EXIT_CONTENT_ERRORS;
+use crate::checks::suppress::Suppression;
 use crate::diagnostic::{self, Diagnostic};
+use crate::formats;
 use crate::repo::Repo;
 use anyhow::Result;
 use chrono::Utc;
@@ -23,11 +25,14 @@ pub struct Args {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Serialize)]
 struct JsonOutput<'a> {
     diagnostics: Vec<&'a Diagnostic>,
+    suppressions: Vec<&'a Suppression>,
     posts: Vec<JsonPost<'a>>,
 }
 
@@ -62,11 +67,17 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
         .iter()
         .filter(|d| selected(&d.file))
         .collect();
+    let suppressions: Vec<&Suppression> = loaded
+        .suppressions
+        .iter()
+        .filter(|s| selected(&s.file))
+        .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     match args.format {
         Format::Json => {
             let output = JsonOutput {
                 diagnostics: diagnostics.clone(),
+                suppressions,
                 posts: loaded
                     .posts
                     .iter()
@@ -80,12 +91,31 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
         }
+        Format::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&formats::sarif(&diagnostics))?
+        ),
+        Format::Github => print!("{}", formats::github(&diagnostics)),
         Format::Human => {
             let owned: Vec<Diagnostic> = diagnostics.iter().map(|d| (*d).clone()).collect();
             print!("{}", diagnostic::render_human(&owned, &loaded.sources));
+            for s in &suppressions {
+                println!(
+                    "suppressed: {} at {}:{} ({} finding{}): \"{}\"",
+                    s.code,
+                    s.file,
+                    s.line,
+                    s.suppressed,
+                    if s.suppressed == 1 { "" } else { "s" },
+                    s.reason
+                );
+            }
             let warnings = diagnostics.len() - errors;
             let posts = loaded.posts.iter().filter(|p| selected(&p.file)).count();
-            println!("checked {posts} posts: {errors} errors, {warnings} warnings");
+            println!(
+                "checked {posts} posts: {errors} errors, {warnings} warnings, {} suppressions",
+                suppressions.len()
+            );
         }
     }
     Ok(if errors > 0 { EXIT_CONTENT_ERRORS } else { 0 })
