@@ -7,6 +7,7 @@
 //! `hyperfine 'target/release/healthcast --repo KEEP_DIR check'`.
 
 use chrono::{TimeDelta, Utc};
+use healthcast::content;
 use healthcast::plan::{self, LedgerView};
 use healthcast::render;
 use healthcast::repo::Repo;
@@ -103,7 +104,20 @@ fn main() {
     );
 
     let now = Utc::now();
-    let repo = time("load + check (healthcast check)", 5, || {
+    let snapshot = Snapshot::WorkTree { root: root.clone() };
+    time("floor: read + parse YAML and Markdown", 5, || {
+        let files = snapshot.list("content", &[".md"]).unwrap();
+        healthcast::parallel::map(files, |mut file| {
+            snapshot.read(&mut file).unwrap();
+            content::load_file(&file).1.is_ok()
+        })
+        .len()
+    });
+    let checked = time("check, every rule family (healthcast check)", 5, || {
+        healthcast::repo::check_streaming(&snapshot, now).unwrap()
+    });
+    assert_eq!(checked.posts.len(), posts);
+    let repo = time("load + check, posts kept (preview, run)", 5, || {
         Repo::load(Snapshot::WorkTree { root: root.clone() }, now).unwrap()
     });
     assert_eq!(repo.posts.len(), posts);

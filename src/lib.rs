@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod formats;
 pub mod ledger;
 pub mod locate;
+pub mod parallel;
 pub mod plan;
 pub mod publish;
 pub mod render;

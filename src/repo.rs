@@ -88,3 +88,94 @@ impl Repo {
         holds
     }
 }
+
+/// What `healthcast check` needs to know about a post once it is checked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PostSummary {
+    pub id: String,
+    pub file: String,
+    pub kind: &'static str,
+}
+
+/// The outcome of [`check_streaming`].
+pub struct Checked {
+    pub posts: Vec<PostSummary>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub suppressions: Vec<Suppression>,
+    /// Text of the files that have diagnostics, for showing source lines.
+    pub sources: BTreeMap<String, String>,
+}
+
+/// Loads and checks every post one file at a time on every core, keeping
+/// only each post's summary and diagnostics: what `healthcast check` does,
+/// in memory that does not grow with the size of the corpus.
+pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checked> {
+    let config = config::load(snapshot)?;
+    let files = snapshot.list(content::CONTENT_DIR, &[".md"])?;
+    let mut diagnostics = config.diagnostics;
+    let mut sources = BTreeMap::new();
+    let mut suppressions = Vec::new();
+    if files.is_empty() {
+        diagnostics.push(content::empty_diagnostic());
+    }
+    let severity = config
+        .config
+        .as_ref()
+        .map(|c| c.policy.severity.clone())
+        .unwrap_or_default();
+    let results = crate::parallel::map(files, |mut file| -> Result<_> {
+        snapshot.read(&mut file)?;
+        let (text, post) = content::load_file(&file);
+        let (site, summary, mut found) = match post {
+            Ok(post) => {
+                let found = checks::check(std::slice::from_ref(&post), config.config.as_ref(), now);
+                let summary = PostSummary {
+                    id: post.id.clone(),
+                    file: post.file.clone(),
+                    kind: post.kind().as_str(),
+                };
+                (Some(content::IdSite::of(&post)), Some(summary), found)
+            }
+            Err(d) => (None, None, vec![*d]),
+        };
+        let mut file_suppressions = Vec::new();
+        if let Some(text) = &text {
+            let one = BTreeMap::from([(file.path.clone(), text.clone())]);
+            file_suppressions = checks::suppress::apply(&mut found, &one);
+        }
+        let keep = text.filter(|_| !found.is_empty());
+        Ok((file.path, keep, site, summary, found, file_suppressions))
+    });
+    let mut posts = Vec::new();
+    let mut sites = Vec::new();
+    for result in results {
+        let (path, text, site, summary, found, file_suppressions) = result?;
+        diagnostics.extend(found);
+        suppressions.extend(file_suppressions);
+        sites.extend(site);
+        posts.extend(summary);
+        if let Some(text) = text {
+            sources.insert(path, text);
+        }
+    }
+    diagnostics.extend(content::duplicate_ids(&sites).0);
+    for (file, text) in &config.sources {
+        let mut findings = Vec::new();
+        checks::secrets::check(text, &mut findings);
+        diagnostics.extend(checks::to_diagnostics(file, text, findings, &severity));
+    }
+    let config_suppressions = checks::suppress::apply(&mut diagnostics, &config.sources);
+    suppressions.extend(config_suppressions);
+    for d in &diagnostics {
+        if let (false, Some(text)) = (sources.contains_key(&d.file), config.sources.get(&d.file)) {
+            sources.insert(d.file.clone(), text.clone());
+        }
+    }
+    diagnostic::sort(&mut diagnostics);
+    Ok(Checked {
+        posts,
+        diagnostics,
+        suppressions,
+        sources,
+    })
+}

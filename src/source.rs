@@ -19,7 +19,7 @@ pub enum Snapshot {
 }
 
 /// One file of the snapshot. `bytes` is `None` when the file is larger than
-/// [`MAX_FILE_BYTES`]; `size` says how large it is.
+/// [`MAX_FILE_BYTES`] (`size` says how large it is) or not read yet.
 #[derive(Debug, Clone)]
 pub struct RepoFile {
     /// Path relative to the repository root, with `/` separators.
@@ -52,29 +52,42 @@ impl Snapshot {
     }
 
     /// Every file under `dir` (relative to the root) whose name ends in one of
-    /// `extensions`, sorted by path.
+    /// `extensions`, sorted by path, read.
     pub fn files(&self, dir: &str, extensions: &[&str]) -> Result<Vec<RepoFile>> {
+        let mut files = self.list(dir, extensions)?;
+        for file in &mut files {
+            self.read(file)?;
+        }
+        Ok(files)
+    }
+
+    /// Like [`Snapshot::files`], but work-tree files are not read yet: call
+    /// [`Snapshot::read`] on each (from any thread), so that a large corpus
+    /// never sits in memory at once.
+    pub fn list(&self, dir: &str, extensions: &[&str]) -> Result<Vec<RepoFile>> {
         let wanted = |path: &str| extensions.iter().any(|ext| path.ends_with(ext));
         let mut files = match self {
             Snapshot::WorkTree { root } => {
                 let mut found = Vec::new();
                 walk(root, &root.join(dir), &mut found)?;
                 found.retain(|f| wanted(&f.path));
-                for file in &mut found {
-                    if file.size <= MAX_FILE_BYTES {
-                        let full = root.join(&file.path);
-                        file.bytes = Some(
-                            std::fs::read(&full)
-                                .with_context(|| format!("cannot read {}", full.display()))?,
-                        );
-                    }
-                }
                 found
             }
             Snapshot::Commit { root, commit } => git_files(root, commit, dir, &wanted)?,
         };
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
+    }
+
+    /// Reads a listed file unless it is read already or too large.
+    pub fn read(&self, file: &mut RepoFile) -> Result<()> {
+        if file.bytes.is_some() || file.size > MAX_FILE_BYTES {
+            return Ok(());
+        }
+        let full = self.root().join(&file.path);
+        file.bytes =
+            Some(std::fs::read(&full).with_context(|| format!("cannot read {}", full.display()))?);
+        Ok(())
     }
 }
 

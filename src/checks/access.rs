@@ -162,6 +162,9 @@ pub fn check(post: &Post, fields: &[Field], settings: &Settings, out: &mut Vec<F
                 );
             }
         }
+        if field.text.is_ascii() {
+            continue;
+        }
         let mut offset = 0;
         for grapheme in field.text.graphemes(true) {
             if EMOJI.is_match(grapheme) {

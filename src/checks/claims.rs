@@ -95,19 +95,50 @@ fn words_regex(words: &[String]) -> Option<Regex> {
 static DEFAULT_RED_FLAGS: LazyLock<Regex> =
     LazyLock::new(|| ci(&format!(r"\b(?:{})\b", RED_FLAGS.join("|"))));
 
+/// The settings with their phrase and brand lists compiled, once per policy load.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    settings: Settings,
+    extra: Option<Regex>,
+    brands: Option<Regex>,
+}
+
+impl Compiled {
+    pub fn new(settings: Settings) -> Compiled {
+        let mut brands: Vec<String> = DEFAULT_BRANDS.iter().map(|b| b.to_string()).collect();
+        brands.extend(settings.drug_brands.iter().cloned());
+        Compiled {
+            extra: words_regex(&settings.phrases),
+            brands: words_regex(&brands),
+            settings,
+        }
+    }
+}
+
+impl Default for Compiled {
+    fn default() -> Self {
+        Compiled::new(Settings::default())
+    }
+}
+
+impl PartialEq for Compiled {
+    fn eq(&self, other: &Self) -> bool {
+        self.settings == other.settings
+    }
+}
+
+impl Eq for Compiled {}
+
 /// Checks the text fields of a post. `has_sources`: the post cites sources;
 /// `risk_link`: a source or link points at safety or prescribing information.
 pub fn check(
     fields: &[Field],
-    settings: &Settings,
+    rules: &Compiled,
     has_sources: bool,
     risk_link: bool,
     out: &mut Vec<Finding>,
 ) {
-    let extra = words_regex(&settings.phrases);
-    let mut brands: Vec<String> = DEFAULT_BRANDS.iter().map(|b| b.to_string()).collect();
-    brands.extend(settings.drug_brands.iter().cloned());
-    let brand_regex = words_regex(&brands);
+    let (extra, brand_regex) = (&rules.extra, &rules.brands);
     for field in fields {
         let text = field.text;
         for regex in std::iter::once(&*DEFAULT_RED_FLAGS).chain(extra.as_ref()) {
@@ -191,7 +222,7 @@ mod tests {
         let mut out = Vec::new();
         check(
             &[Field { text, offset: 0 }],
-            &Settings::default(),
+            &Compiled::default(),
             sources,
             false,
             &mut out,
@@ -260,7 +291,7 @@ mod tests {
                 text: "Healix lowers blood sugar.",
                 offset: 0,
             }],
-            &settings,
+            &Compiled::new(settings),
             true,
             false,
             &mut out,
@@ -272,7 +303,7 @@ mod tests {
                 text: "Tamiflu helps.",
                 offset: 0,
             }],
-            &Settings::default(),
+            &Compiled::default(),
             true,
             true,
             &mut out,
@@ -292,7 +323,7 @@ mod tests {
                 text: "Kale, the superfood.",
                 offset: 10,
             }],
-            &settings,
+            &Compiled::new(settings),
             true,
             false,
             &mut out,

@@ -4,7 +4,7 @@ use super::EXIT_CONTENT_ERRORS;
 use crate::checks::suppress::Suppression;
 use crate::diagnostic::{self, Diagnostic};
 use crate::formats;
-use crate::repo::Repo;
+use crate::repo::{self, PostSummary};
 use anyhow::Result;
 use chrono::Utc;
 use serde::Serialize;
@@ -33,19 +33,12 @@ pub enum Format {
 struct JsonOutput<'a> {
     diagnostics: Vec<&'a Diagnostic>,
     suppressions: Vec<&'a Suppression>,
-    posts: Vec<JsonPost<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonPost<'a> {
-    id: &'a str,
-    file: &'a str,
-    kind: &'static str,
+    posts: Vec<&'a PostSummary>,
 }
 
 pub fn run(repo: &Path, args: Args) -> Result<u8> {
     let snapshot = super::snapshot(repo, args.reference.as_deref())?;
-    let loaded = Repo::load(snapshot, Utc::now())?;
+    let loaded = repo::check_streaming(&snapshot, Utc::now())?;
     let wanted: Vec<String> = args
         .paths
         .iter()
@@ -78,16 +71,7 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
             let output = JsonOutput {
                 diagnostics: diagnostics.clone(),
                 suppressions,
-                posts: loaded
-                    .posts
-                    .iter()
-                    .filter(|p| selected(&p.file))
-                    .map(|p| JsonPost {
-                        id: &p.id,
-                        file: &p.file,
-                        kind: p.kind().as_str(),
-                    })
-                    .collect(),
+                posts: loaded.posts.iter().filter(|p| selected(&p.file)).collect(),
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
         }

@@ -33,7 +33,7 @@ pub struct Policy {
     /// A review older than this at the moment of publishing blocks the post.
     pub review_valid_for: TimeDelta,
     pub severity: BTreeMap<String, Level>,
-    pub claims: claims::Settings,
+    pub claims: claims::Compiled,
     pub sources: sources::Settings,
     pub access: access::Settings,
 }
@@ -48,7 +48,7 @@ impl From<PolicyFile> for Policy {
                 .review_valid_for
                 .map_or(DEFAULT_REVIEW_VALID_FOR, |d| d.0),
             severity: file.severity,
-            claims: file.claims,
+            claims: claims::Compiled::new(file.claims),
             sources: file.sources,
             access: file.access,
         }

@@ -93,68 +93,106 @@ pub struct Loaded {
     pub sources: BTreeMap<String, String>,
 }
 
-/// Parses every file; checks corpus-wide rules (duplicate ids) at the end.
+/// The error for an empty `content/`.
+pub fn empty_diagnostic() -> Diagnostic {
+    Diagnostic::error(CONTENT_DIR, Span::point(1, 1), "content/empty", "no posts found: content/ has no .md files")
+        .with_help("add a post with `healthcast new tip \"Title\"`, or run from the repository root (--repo DIR)")
+}
+
+/// Reads and parses one file: the post (if it parses), its text (if it is
+/// text) or the diagnostic that says why not.
+pub fn load_file(file: &RepoFile) -> (Option<String>, Result<Post, Box<Diagnostic>>) {
+    match read_text(file) {
+        Ok(text) => {
+            let post = parse(&file.path, &text);
+            (Some(text), post)
+        }
+        Err(d) => (None, Err(d)),
+    }
+}
+
+/// Parses every file (in parallel); checks corpus-wide rules (duplicate ids)
+/// at the end.
 pub fn load(files: Vec<RepoFile>) -> Loaded {
     let mut loaded = Loaded::default();
     if files.is_empty() {
-        loaded.diagnostics.push(
-            Diagnostic::error(
-                CONTENT_DIR,
-                Span::point(1, 1),
-                "content/empty",
-                "no posts found: content/ has no .md files",
-            )
-            .with_help("add a post with `healthcast new tip \"Title\"`, or run from the repository root (--repo DIR)"),
-        );
+        loaded.diagnostics.push(empty_diagnostic());
         return loaded;
     }
-    for file in files {
-        match read_text(&file) {
-            Ok(text) => {
-                match parse(&file.path, &text) {
-                    Ok(post) => loaded.posts.push(post),
-                    Err(d) => loaded.diagnostics.push(*d),
-                }
-                loaded.sources.insert(file.path, text);
-            }
+    let results = crate::parallel::map(files, |file| {
+        let (text, post) = load_file(&file);
+        (file.path, text, post)
+    });
+    for (path, text, post) in results {
+        match post {
+            Ok(post) => loaded.posts.push(post),
             Err(d) => loaded.diagnostics.push(*d),
         }
-    }
-    let mut first_by_id: BTreeMap<String, usize> = BTreeMap::new();
-    let mut duplicates = Vec::new();
-    for (index, post) in loaded.posts.iter().enumerate() {
-        if let Some(&first) = first_by_id.get(&post.id) {
-            duplicates.push(index);
-            let other = &loaded.posts[first];
-            loaded.diagnostics.push(
-                Diagnostic::error(
-                    &post.file,
-                    post.key_span(&["id"]),
-                    "frontmatter/duplicate-id",
-                    format!(
-                        "post id `{}` is used by both {} and {}",
-                        post.id, other.file, post.file
-                    ),
-                )
-                .with_help(
-                    "give one of them a different `id:`; the id keys the publication ledger",
-                ),
-            );
-        } else {
-            first_by_id.insert(post.id.clone(), index);
+        if let Some(text) = text {
+            loaded.sources.insert(path, text);
         }
     }
+    let ids: Vec<IdSite> = loaded.posts.iter().map(IdSite::of).collect();
+    let (diagnostics, duplicated) = duplicate_ids(&ids);
+    loaded.diagnostics.extend(diagnostics);
     // Neither copy of a duplicated id is trusted to publish.
-    let duplicated: std::collections::BTreeSet<String> = duplicates
-        .iter()
-        .map(|&i| loaded.posts[i].id.clone())
-        .collect();
     loaded.posts.retain(|p| !duplicated.contains(&p.id));
     loaded
 }
 
+/// Where a post's id stands, for the corpus-wide duplicate check.
+#[derive(Debug, Clone)]
+pub struct IdSite {
+    pub id: String,
+    pub file: String,
+    pub span: Span,
+}
+
+impl IdSite {
+    pub fn of(post: &Post) -> IdSite {
+        IdSite {
+            id: post.id.clone(),
+            file: post.file.clone(),
+            span: post.key_span(&["id"]),
+        }
+    }
+}
+
+/// One error per later post that reuses an id (naming both files), and the
+/// set of ids used more than once.
+pub fn duplicate_ids(sites: &[IdSite]) -> (Vec<Diagnostic>, std::collections::BTreeSet<String>) {
+    let mut first: BTreeMap<&str, &IdSite> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    let mut duplicated = std::collections::BTreeSet::new();
+    for site in sites {
+        match first.get(site.id.as_str()) {
+            Some(other) => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        &site.file,
+                        site.span,
+                        "frontmatter/duplicate-id",
+                        format!(
+                            "post id `{}` is used by both {} and {}",
+                            site.id, other.file, site.file
+                        ),
+                    )
+                    .with_help(
+                        "give one of them a different `id:`; the id keys the publication ledger",
+                    ),
+                );
+                duplicated.insert(site.id.clone());
+            }
+            None => {
+                first.insert(&site.id, site);
+            }
+        }
+    }
+    (diagnostics, duplicated)
+}
+
 fn read_text(file: &RepoFile) -> Result<String, Box<Diagnostic>> {
-    let Some(bytes) = &file.bytes else {
+    let (Some(bytes), false) = (&file.bytes, file.size > MAX_FILE_BYTES) else {
         return Err(Box::new(
             Diagnostic::error(
                 &file.path,
