@@ -124,3 +124,22 @@ fn sarif_and_github_formats_carry_every_diagnostic() {
         count
     );
 }
+
+#[test]
+fn the_readme_lists_every_rule_with_its_default() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    for rule in RULES {
+        let default = match rule.default {
+            healthcast::checks::rules::Level::Error => "error",
+            healthcast::checks::rules::Level::Warning => "warning",
+            healthcast::checks::rules::Level::Off => "off",
+        };
+        assert!(
+            readme.contains(&format!("| `{}` | {default} |", rule.code)),
+            "README lacks {}",
+            rule.code
+        );
+    }
+}
