@@ -1,41 +1,38 @@
 //! A parallel map over the machine's cores with scoped threads: loading and
 //! checking posts is independent per file. Results keep the input order.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+/// Maps `f` over `items` with one scoped thread per core, each taking a
+/// contiguous share (files cost about the same each).
+pub fn map<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
     if threads <= 1 {
         return items.into_iter().map(f).collect();
     }
-    let count = items.len();
-    let inputs: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
-    let outputs: Vec<Mutex<Option<R>>> = (0..count).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
+    let share = items.len().div_ceil(threads);
+    let mut shares = Vec::with_capacity(threads);
+    while items.len() > share {
+        let rest = items.split_off(share);
+        shares.push(items);
+        items = rest;
+    }
+    shares.push(items);
+    let f = &f;
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count {
-                        break;
-                    }
-                    // Each index is taken by exactly one thread, so the locks never contend.
-                    let item = inputs[i].lock().unwrap_or_else(|p| p.into_inner()).take();
-                    if let Some(item) = item {
-                        *outputs[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(f(item));
-                    }
-                }
-            });
-        }
-    });
-    outputs
-        .into_iter()
-        .filter_map(|o| o.into_inner().unwrap_or_else(|p| p.into_inner()))
-        .collect()
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| scope.spawn(move || share.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            // A panic in `f` is a bug: carry it to the caller.
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use crate::checks::{self, suppress::Suppression};
 use crate::config::{self, Config};
 use crate::content::{self, Post};
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Diagnostic, Span};
 use crate::source::Snapshot;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -89,12 +89,51 @@ impl Repo {
     }
 }
 
-/// What `healthcast check` needs to know about a post once it is checked.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What `healthcast check` reports of a post.
+#[derive(Debug, Clone)]
 pub struct PostSummary {
-    pub id: String,
     pub file: String,
-    pub kind: &'static str,
+    pub kind: content::Kind,
+    /// `id:` when the front matter sets it; else the id derives from the path.
+    explicit_id: Option<Box<str>>,
+    id_span: Span,
+}
+
+impl PostSummary {
+    pub fn id(&self) -> &str {
+        self.explicit_id
+            .as_deref()
+            .unwrap_or_else(|| content::default_id(&self.file))
+    }
+}
+
+impl serde::Serialize for PostSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("PostSummary", 3)?;
+        s.serialize_field("id", self.id())?;
+        s.serialize_field("file", &self.file)?;
+        s.serialize_field("kind", &self.kind)?;
+        s.end()
+    }
+}
+
+/// What a worker keeps of a checked post: no strings unless the post sets
+/// `id:` itself, so that a large corpus costs a few bytes per post (strings
+/// made on the worker threads would also scatter across their heaps).
+struct Compact {
+    kind: content::Kind,
+    explicit_id: Option<Box<str>>,
+    id_span: Span,
+}
+
+/// What a checked file adds besides its summary; boxed because most files
+/// have none of it, and a large corpus keeps one result per file.
+struct FileFindings {
+    /// The file's path and text, kept only when it has diagnostics.
+    source: Option<(String, String)>,
+    diagnostics: Vec<Diagnostic>,
+    suppressions: Vec<Suppression>,
 }
 
 /// The outcome of [`check_streaming`].
@@ -123,42 +162,58 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
         .as_ref()
         .map(|c| c.policy.severity.clone())
         .unwrap_or_default();
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let results = crate::parallel::map(files, |mut file| -> Result<_> {
         snapshot.read(&mut file)?;
         let (text, post) = content::load_file(&file);
-        let (site, summary, mut found) = match post {
+        let (summary, mut found) = match post {
             Ok(post) => {
                 let found = checks::check(std::slice::from_ref(&post), config.config.as_ref(), now);
-                let summary = PostSummary {
-                    id: post.id.clone(),
-                    file: post.file.clone(),
-                    kind: post.kind().as_str(),
+                let summary = Compact {
+                    kind: post.kind(),
+                    explicit_id: post.meta.id.as_deref().map(Box::from),
+                    id_span: post.key_span(&["id"]),
                 };
-                (Some(content::IdSite::of(&post)), Some(summary), found)
+                (Some(summary), found)
             }
-            Err(d) => (None, None, vec![*d]),
+            Err(d) => (None, vec![*d]),
         };
         let mut file_suppressions = Vec::new();
-        if let Some(text) = &text {
+        if let Some(text) = text.as_ref().filter(|t| t.contains("healthcast:")) {
             let one = BTreeMap::from([(file.path.clone(), text.clone())]);
             file_suppressions = checks::suppress::apply(&mut found, &one);
         }
-        let keep = text.filter(|_| !found.is_empty());
-        Ok((file.path, keep, site, summary, found, file_suppressions))
+        let findings = (!found.is_empty() || !file_suppressions.is_empty()).then(|| {
+            Box::new(FileFindings {
+                source: text.filter(|_| !found.is_empty()).map(|t| (file.path, t)),
+                diagnostics: found,
+                suppressions: file_suppressions,
+            })
+        });
+        Ok((summary, findings))
     });
-    let mut posts = Vec::new();
-    let mut sites = Vec::new();
-    for result in results {
-        let (path, text, site, summary, found, file_suppressions) = result?;
-        diagnostics.extend(found);
-        suppressions.extend(file_suppressions);
-        sites.extend(site);
-        posts.extend(summary);
-        if let Some(text) = text {
-            sources.insert(path, text);
+    let mut posts: Vec<PostSummary> = Vec::with_capacity(results.len());
+    for (result, file) in results.into_iter().zip(paths) {
+        let (summary, findings) = result?;
+        if let Some(c) = summary {
+            posts.push(PostSummary {
+                file,
+                kind: c.kind,
+                explicit_id: c.explicit_id,
+                id_span: c.id_span,
+            });
+        }
+        if let Some(findings) = findings {
+            diagnostics.extend(findings.diagnostics);
+            suppressions.extend(findings.suppressions);
+            if let Some((path, text)) = findings.source {
+                sources.insert(path, text);
+            }
         }
     }
-    diagnostics.extend(content::duplicate_ids(&sites).0);
+    diagnostics.extend(
+        content::duplicate_ids(posts.iter().map(|p| (p.id(), p.file.as_str(), p.id_span))).0,
+    );
     for (file, text) in &config.sources {
         let mut findings = Vec::new();
         checks::secrets::check(text, &mut findings);

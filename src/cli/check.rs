@@ -8,6 +8,7 @@ use crate::repo::{self, PostSummary};
 use anyhow::Result;
 use chrono::Utc;
 use serde::Serialize;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -73,7 +74,10 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
                 suppressions,
                 posts: loaded.posts.iter().filter(|p| selected(&p.file)).collect(),
             };
-            println!("{}", serde_json::to_string_pretty(&output)?);
+            // Streamed: the posts list of a large corpus need not sit in memory twice.
+            let mut stdout = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &output)?;
+            writeln!(stdout)?;
         }
         Format::Sarif => println!(
             "{}",

@@ -93,6 +93,13 @@ pub struct Loaded {
     pub sources: BTreeMap<String, String>,
 }
 
+/// The id of a post without `id:`: its path under `content/` without `.md`.
+pub fn default_id(path: &str) -> &str {
+    path.strip_prefix("content/")
+        .unwrap_or(path)
+        .trim_end_matches(".md")
+}
+
 /// The error for an empty `content/`.
 pub fn empty_diagnostic() -> Diagnostic {
     Diagnostic::error(CONTENT_DIR, Span::point(1, 1), "content/empty", "no posts found: content/ has no .md files")
@@ -132,59 +139,44 @@ pub fn load(files: Vec<RepoFile>) -> Loaded {
             loaded.sources.insert(path, text);
         }
     }
-    let ids: Vec<IdSite> = loaded.posts.iter().map(IdSite::of).collect();
-    let (diagnostics, duplicated) = duplicate_ids(&ids);
+    let (diagnostics, duplicated) = duplicate_ids(
+        loaded
+            .posts
+            .iter()
+            .map(|p| (p.id.as_str(), p.file.as_str(), p.key_span(&["id"]))),
+    );
     loaded.diagnostics.extend(diagnostics);
     // Neither copy of a duplicated id is trusted to publish.
     loaded.posts.retain(|p| !duplicated.contains(&p.id));
     loaded
 }
 
-/// Where a post's id stands, for the corpus-wide duplicate check.
-#[derive(Debug, Clone)]
-pub struct IdSite {
-    pub id: String,
-    pub file: String,
-    pub span: Span,
-}
-
-impl IdSite {
-    pub fn of(post: &Post) -> IdSite {
-        IdSite {
-            id: post.id.clone(),
-            file: post.file.clone(),
-            span: post.key_span(&["id"]),
-        }
-    }
-}
-
 /// One error per later post that reuses an id (naming both files), and the
 /// set of ids used more than once.
-pub fn duplicate_ids(sites: &[IdSite]) -> (Vec<Diagnostic>, std::collections::BTreeSet<String>) {
-    let mut first: BTreeMap<&str, &IdSite> = BTreeMap::new();
+pub fn duplicate_ids<'a>(
+    sites: impl IntoIterator<Item = (&'a str, &'a str, Span)>,
+) -> (Vec<Diagnostic>, std::collections::BTreeSet<String>) {
+    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     let mut diagnostics = Vec::new();
     let mut duplicated = std::collections::BTreeSet::new();
-    for site in sites {
-        match first.get(site.id.as_str()) {
+    for (id, file, span) in sites {
+        match first.get(id) {
             Some(other) => {
                 diagnostics.push(
                     Diagnostic::error(
-                        &site.file,
-                        site.span,
+                        file,
+                        span,
                         "frontmatter/duplicate-id",
-                        format!(
-                            "post id `{}` is used by both {} and {}",
-                            site.id, other.file, site.file
-                        ),
+                        format!("post id `{id}` is used by both {other} and {file}"),
                     )
                     .with_help(
                         "give one of them a different `id:`; the id keys the publication ledger",
                     ),
                 );
-                duplicated.insert(site.id.clone());
+                duplicated.insert(id.to_string());
             }
             None => {
-                first.insert(&site.id, site);
+                first.insert(id, file);
             }
         }
     }
@@ -262,14 +254,10 @@ pub fn parse(path: &str, text: &str) -> Result<Post, Box<Diagnostic>> {
             Box::new(Diagnostic::error(path, Span::point(line, column), code, e.message).with_help(help))
         })?
     };
-    let id = match &meta.id {
-        Some(id) => id.clone(),
-        None => path
-            .strip_prefix("content/")
-            .unwrap_or(path)
-            .trim_end_matches(".md")
-            .to_string(),
-    };
+    let id = meta
+        .id
+        .clone()
+        .unwrap_or_else(|| default_id(path).to_string());
     let hash = hex(&Sha256::digest(text.as_bytes()));
     Ok(Post {
         id,
