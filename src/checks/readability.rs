@@ -250,7 +250,9 @@ fn ends_sentence(segments: &[&str], i: usize) -> bool {
             && next_word(segments, i).is_none_or(starts_upper);
     }
     let next = next_word(segments, i);
-    // "e.g. lower case" or "2 mg. per day": a sentence does not begin in lower case.
+    // A sentence does not begin in lower case ("e.g. apples", "2 mg. per
+    // day"), so a full stop before one is an abbreviation's; "a.m. Bring"
+    // and "etc. The" do end one.
     if next.is_some_and(|n| n.chars().next().is_some_and(char::is_lowercase)) {
         return false;
     }
@@ -261,18 +263,10 @@ fn ends_sentence(segments: &[&str], i: usize) -> bool {
     if TITLES.contains(&lower.as_str()) || NEVER_FINAL.contains(&lower.as_str()) {
         return false;
     }
-    let dotted = prev.contains('.') && prev.chars().any(char::is_alphabetic);
+    // An initial ("S. Patel") is not an end after a capitalised word or at
+    // the start ("Dr. S. Patel", "J. Okafor said"); "vitamin D. It" is.
     let initial = prev.chars().count() == 1 && prev.chars().all(char::is_uppercase);
-    if dotted || initial || ABBREVIATIONS.contains(&lower.as_str()) {
-        // "a.m.", "U.S.", "etc.", "S." end a sentence only before a capital,
-        // and an initial not even then when it follows a capitalised word
-        // ("Dr. S. Patel").
-        if initial && previous_word(segments, i - 1).is_none_or(starts_upper) {
-            return false;
-        }
-        return next.is_none_or(starts_upper);
-    }
-    true
+    !(initial && previous_word(segments, i - 1).is_none_or(starts_upper))
 }
 
 fn starts_upper(s: &str) -> bool {
@@ -296,21 +290,12 @@ fn previous_word<'a>(segments: &[&'a str], i: usize) -> Option<&'a str> {
 
 /// Titles before a name: never the end of a sentence.
 const TITLES: &[&str] = &[
-    "dr", "mr", "mrs", "ms", "mx", "prof", "st", "rev", "sr", "jr", "gen", "sen", "rep", "capt",
-    "lt", "col", "sgt", "mt", "ft", "hon",
+    "dr", "mr", "mrs", "ms", "mx", "prof", "st", "rev", "sr", "jr", "capt", "lt", "sgt", "mt",
+    "hon",
 ];
 
 /// Abbreviations that introduce more text: never the end of a sentence.
-const NEVER_FINAL: &[&str] = &[
-    "e.g", "i.e", "vs", "cf", "approx", "incl", "esp", "viz", "ca",
-];
-
-/// Abbreviations that may end a sentence (then the next word is capitalised).
-const ABBREVIATIONS: &[&str] = &[
-    "etc", "inc", "ltd", "co", "corp", "dept", "univ", "tel", "ext", "fig", "no", "vol", "jan",
-    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue",
-    "wed", "thu", "fri", "sat", "sun", "hr", "hrs", "min", "mins", "sec", "wk", "wks", "yr", "yrs",
-];
+const NEVER_FINAL: &[&str] = &["e.g", "i.e", "vs", "cf", "approx", "incl", "esp", "viz"];
 
 /// Syllables in one word as segmented by [`stats`] (letters, digits and
 /// apostrophes; hyphenated parts are summed).
@@ -327,7 +312,7 @@ const ABBREVIATIONS: &[&str] = &[
 /// Every word with a letter or digit has at least one syllable.
 pub fn syllables(word: &str) -> usize {
     let parts: Vec<&str> = word
-        .split(|c: char| is_hyphen(&c.to_string()) || c.is_whitespace())
+        .split(|c: char| matches!(c, '-' | '‐' | '‑') || c.is_whitespace())
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() > 1 {
