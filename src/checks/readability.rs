@@ -722,6 +722,54 @@ mod tests {
         assert!(wrong.is_empty(), "{wrong:?}");
     }
 
+    /// The examples given for the rule in docs/readability.md.
+    #[test]
+    fn documented_rule_examples() {
+        let words = [
+            ("happy", 2),
+            ("dial", 2),
+            ("appreciate", 4),
+            ("special", 2),
+            ("language", 2),
+            ("video", 3),
+            ("surgeon", 2),
+            ("violent", 3),
+            ("serious", 3),
+            ("delicious", 3),
+            ("diet", 2),
+            ("society", 4),
+            ("experience", 4),
+            ("client", 2),
+            ("science", 2),
+            ("easier", 3),
+            ("earliest", 3),
+            ("create", 2),
+            ("reality", 4),
+            ("reapply", 3),
+            ("european", 4),
+            ("nuclear", 3),
+            ("linear", 3),
+            ("anyone", 3),
+            ("doing", 2),
+            ("acres", 2),
+            ("changes", 2),
+            ("therefore", 2),
+            ("lifestyle", 2),
+            ("desire", 3),
+            ("tired", 2),
+            ("realise", 3),
+            ("hour", 2),
+            ("our", 1),
+            ("flour", 2),
+        ];
+        let wrong: Vec<_> = words
+            .iter()
+            .filter(|(w, n)| syllables(w) != *n)
+            .map(|(w, n)| format!("{w}: {} (want {n})", syllables(w)))
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:?}");
+    }
+
     #[test]
     fn syllables_of_numbers_and_acronyms() {
         assert_eq!(syllables("2026"), 1);
