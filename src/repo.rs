@@ -97,6 +97,7 @@ pub struct PostSummary {
     /// `id:` when the front matter sets it; else the id derives from the path.
     explicit_id: Option<Box<str>>,
     id_span: Span,
+    pub readability: Option<checks::readability::Stats>,
 }
 
 impl PostSummary {
@@ -110,10 +111,18 @@ impl PostSummary {
 impl serde::Serialize for PostSummary {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("PostSummary", 3)?;
+        let mut s = serializer.serialize_struct("PostSummary", 7)?;
         s.serialize_field("id", self.id())?;
         s.serialize_field("file", &self.file)?;
         s.serialize_field("kind", &self.kind)?;
+        let r = self.readability.as_ref();
+        s.serialize_field("words", &r.map(|r| r.words))?;
+        s.serialize_field("sentences", &r.map(|r| r.sentences))?;
+        s.serialize_field("grade", &r.map(|r| (r.grade * 10.0).round() / 10.0))?;
+        s.serialize_field(
+            "reading_ease",
+            &r.map(|r| (r.reading_ease * 10.0).round() / 10.0),
+        )?;
         s.end()
     }
 }
@@ -123,6 +132,7 @@ impl serde::Serialize for PostSummary {
 /// made on the worker threads would also scatter across their heaps).
 struct Compact {
     kind: content::Kind,
+    readability: Option<checks::readability::Stats>,
     explicit_id: Option<Box<str>>,
     id_span: Span,
 }
@@ -168,9 +178,10 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
         let (text, post) = content::load_file(&file);
         let (summary, mut found) = match post {
             Ok(post) => {
-                let found = checks::check(std::slice::from_ref(&post), config.config.as_ref(), now);
+                let (found, readability) = checks::check_post(&post, config.config.as_ref(), now);
                 let summary = Compact {
                     kind: post.kind(),
+                    readability,
                     explicit_id: post.meta.id.as_deref().map(Box::from),
                     id_span: post.key_span(&["id"]),
                 };
@@ -201,6 +212,7 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
                 kind: c.kind,
                 explicit_id: c.explicit_id,
                 id_span: c.id_span,
+                readability: c.readability,
             });
         }
         if let Some(findings) = findings {

@@ -4,6 +4,7 @@
 //!
 //! [`Diagnostic`]: crate::diagnostic::Diagnostic
 
+use crate::diagnostic::Severity;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,9 @@ pub struct Finding {
     pub span: Range<usize>,
     pub message: String,
     pub help: Option<String>,
+    /// The severity when the policy sets none for the code; `None` takes the
+    /// rule table's default. (Readability's depends on how far off it is.)
+    pub severity: Option<Severity>,
 }
 
 impl Finding {
@@ -23,6 +27,7 @@ impl Finding {
             span,
             message: message.into(),
             help: None,
+            severity: None,
         }
     }
 

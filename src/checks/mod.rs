@@ -69,28 +69,35 @@ pub fn fields(post: &Post) -> Vec<Field<'_>> {
 /// channels.yaml or policy.yaml), the rules that need it are skipped; the
 /// configuration's own diagnostics say why.
 pub fn check(posts: &[Post], config: Option<&Config>, now: DateTime<Utc>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for post in posts {
-        frontmatter::check(post, config, &mut out);
-        let mut findings = Vec::new();
-        secrets::check(&post.text, &mut findings);
-        if let Some(config) = config {
-            review::check(post, config, now, &mut out);
-            text_rules(post, config, &mut findings);
-        }
-        let overrides = config.map(|c| &c.policy.severity);
-        let empty = Default::default();
-        out.extend(to_diagnostics(
-            &post.file,
-            &post.text,
-            findings,
-            overrides.unwrap_or(&empty),
-        ));
-    }
-    out
+    posts
+        .iter()
+        .flat_map(|post| check_post(post, config, now).0)
+        .collect()
 }
 
-fn text_rules(post: &Post, config: &Config, out: &mut Vec<Finding>) {
+/// The diagnostics of one post, and its readability figures (English posts
+/// with a configuration).
+pub fn check_post(
+    post: &Post,
+    config: Option<&Config>,
+    now: DateTime<Utc>,
+) -> (Vec<Diagnostic>, Option<readability::Stats>) {
+    let mut out = Vec::new();
+    frontmatter::check(post, config, &mut out);
+    let mut findings = Vec::new();
+    secrets::check(&post.text, &mut findings);
+    let mut stats = None;
+    if let Some(config) = config {
+        review::check(post, config, now, &mut out);
+        stats = text_rules(post, config, &mut findings);
+    }
+    let empty = Default::default();
+    let overrides = config.map_or(&empty, |c| &c.policy.severity);
+    out.extend(to_diagnostics(&post.file, &post.text, findings, overrides));
+    (out, stats)
+}
+
+fn text_rules(post: &Post, config: &Config, out: &mut Vec<Finding>) -> Option<readability::Stats> {
     let policy = &config.policy;
     let fields = fields(post);
     let has_sources = !post.meta.sources.is_empty();
@@ -108,6 +115,49 @@ fn text_rules(post: &Post, config: &Config, out: &mut Vec<Finding>) {
     sources::check(post, &fields, &policy.sources, out);
     access::check(post, &fields, &policy.access, out);
     rights::check(post, out);
+    readability(post, &policy.readability, out)
+}
+
+/// `readability/grade`: Flesch–Kincaid grade of the body, for English posts
+/// long enough for the formula to mean something.
+fn readability(
+    post: &Post,
+    settings: &readability::Settings,
+    out: &mut Vec<Finding>,
+) -> Option<readability::Stats> {
+    if post
+        .meta
+        .lang
+        .as_deref()
+        .is_some_and(|l| !l.to_lowercase().starts_with("en"))
+    {
+        return None;
+    }
+    let stats = readability::stats(&crate::render::plain::body(post));
+    if stats.words >= settings.min_words && stats.grade > settings.warn_above {
+        let (severity, limit) = if stats.grade > settings.error_above {
+            (crate::diagnostic::Severity::Error, settings.error_above)
+        } else {
+            (crate::diagnostic::Severity::Warning, settings.warn_above)
+        };
+        // Point at the first word: the finding is about the whole body.
+        let first_line = post
+            .body
+            .find(char::is_whitespace)
+            .unwrap_or(post.body.len());
+        let mut finding = Finding::new(
+            "readability/grade",
+            post.body_offset..post.body_offset + first_line.max(1),
+            format!(
+                "reading grade {:.1} is above {limit:.0} ({} words, {} sentences, reading ease {:.0})",
+                stats.grade, stats.words, stats.sentences, stats.reading_ease
+            ),
+        )
+        .with_help("use shorter sentences and everyday words (grade 6 reads easily for most adults)");
+        finding.severity = Some(severity);
+        out.push(finding);
+    }
+    Some(stats)
 }
 
 /// Turns findings (byte ranges of `text`) into diagnostics with the policy's
@@ -123,7 +173,7 @@ pub fn to_diagnostics(
     findings
         .into_iter()
         .filter_map(|f| {
-            let severity = rules::severity(f.code, overrides)?;
+            let severity = rules::severity(f.code, overrides, f.severity)?;
             let span = Span::from_bytes(text, f.span.start, f.span.end);
             let mut d = Diagnostic::error(file, span, f.code, f.message);
             d.severity = severity;

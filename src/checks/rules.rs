@@ -144,12 +144,22 @@ fn family(code: &str) -> &str {
 }
 
 /// The severity of `code` under the policy's overrides: the code's own
-/// entry, else its family's, else the default. `None` means off.
-pub fn severity(code: &str, overrides: &BTreeMap<String, Level>) -> Option<Severity> {
+/// entry, else its family's, else `fallback` (what the finding says), else
+/// the table's default. `None` means off.
+pub fn severity(
+    code: &str,
+    overrides: &BTreeMap<String, Level>,
+    fallback: Option<Severity>,
+) -> Option<Severity> {
+    let fallback = fallback.map(|s| match s {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+    });
     let level = overrides
         .get(code)
         .or_else(|| overrides.get(family(code)))
         .copied()
+        .or(fallback)
         .or_else(|| RULES.iter().find(|r| r.code == code).map(|r| r.default))
         .unwrap_or(Level::Error);
     match level {
@@ -166,12 +176,12 @@ mod tests {
     #[test]
     fn code_overrides_family_overrides_default() {
         let mut o = BTreeMap::new();
-        assert_eq!(severity("access/emoji", &o), Some(Severity::Warning));
+        assert_eq!(severity("access/emoji", &o, None), Some(Severity::Warning));
         o.insert("access".to_string(), Level::Error);
-        assert_eq!(severity("access/emoji", &o), Some(Severity::Error));
+        assert_eq!(severity("access/emoji", &o, None), Some(Severity::Error));
         o.insert("access/emoji".to_string(), Level::Off);
-        assert_eq!(severity("access/emoji", &o), None);
-        assert_eq!(severity("privacy/phone", &o), Some(Severity::Error));
+        assert_eq!(severity("access/emoji", &o, None), None);
+        assert_eq!(severity("privacy/phone", &o, None), Some(Severity::Error));
     }
 
     #[test]

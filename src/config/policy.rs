@@ -4,7 +4,7 @@
 
 use super::duration::ConfigDuration;
 use crate::checks::rules::Level;
-use crate::checks::{access, claims, sources};
+use crate::checks::{access, claims, readability, sources};
 use chrono::TimeDelta;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -25,9 +25,11 @@ pub struct PolicyFile {
     pub sources: sources::Settings,
     #[serde(default)]
     pub access: access::Settings,
+    #[serde(default)]
+    pub readability: readability::Settings,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub reviewers: Vec<String>,
     /// A review older than this at the moment of publishing blocks the post.
@@ -36,6 +38,7 @@ pub struct Policy {
     pub claims: claims::Compiled,
     pub sources: sources::Settings,
     pub access: access::Settings,
+    pub readability: readability::Settings,
 }
 
 pub const DEFAULT_REVIEW_VALID_FOR: TimeDelta = TimeDelta::days(365);
@@ -51,6 +54,7 @@ impl From<PolicyFile> for Policy {
             claims: claims::Compiled::new(file.claims),
             sources: file.sources,
             access: file.access,
+            readability: file.readability,
         }
     }
 }

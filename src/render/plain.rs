@@ -9,11 +9,7 @@ pub fn text(post: &Post) -> String {
     if let Some(text) = post.meta.overrides.get("feed").and_then(|o| o.text.clone()) {
         return text;
     }
-    let mut blocks = Vec::new();
-    for block in &post.doc.blocks {
-        block_text(block, &mut blocks, 0);
-    }
-    let mut out = blocks.join("\n\n");
+    let mut out = body(post);
     if let Some(link) = &post.meta.link
         && !out.contains(link.as_str())
     {
@@ -31,6 +27,16 @@ pub fn text(post: &Post) -> String {
         out.push_str(&tags.join(" "));
     }
     out
+}
+
+/// The body alone as plain text: what readers read, and what readability
+/// is measured on.
+pub fn body(post: &Post) -> String {
+    let mut blocks = Vec::new();
+    for block in &post.doc.blocks {
+        block_text(block, &mut blocks, 0);
+    }
+    blocks.join("\n\n")
 }
 
 fn block_text(element: &Element, out: &mut Vec<String>, depth: usize) {
