@@ -8,6 +8,7 @@
 
 pub mod finding;
 pub mod frontmatter;
+pub mod privacy;
 pub mod review;
 
 use crate::config::Config;
