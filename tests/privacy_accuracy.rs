@@ -18,7 +18,11 @@ struct Labeled {
 /// What the fictional hospital of the fixture allows.
 fn allow() -> Allow {
     Allow {
-        phones: vec!["+1 (555) 010-2000".into(), "555-010-2400".into()],
+        phones: vec![
+            "+1 (555) 010-2000".into(),
+            "555-010-2400".into(),
+            "(413) 555-0100".into(),
+        ],
         domains: vec!["example-hospital.org".into()],
         addresses: vec!["100 Example Way, Springfield, MA 01101".into()],
         staff: vec!["Dana Whitfield".into(), "Marcus Bell".into()],

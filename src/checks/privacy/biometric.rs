@@ -35,9 +35,15 @@ static FIGURATIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:virus|viral|strain|flu|bacteria\w*|tumou?r|cancer|carbon)\W+(?:\w+\W+)?$")
 });
 
+/// Advice about locking a phone or app: "use a fingerprint or a PIN".
+static DEVICE_LOCK: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:use|using|set\s+up|turn\s+on|enable|add|with)\s+(?:a\s+|your\s+|the\s+)?$")
+});
+
 pub(super) fn scan(text: &str, _ctx: &Context, out: &mut Vec<super::Finding>) {
     for m in STRONG.find_iter(text) {
-        if FIGURATIVE.is_match(super::before(text, m.start(), 30)) {
+        let before = super::before(text, m.start(), 30);
+        if FIGURATIVE.is_match(before) || DEVICE_LOCK.is_match(before) {
             continue;
         }
         out.push(found(

@@ -16,7 +16,7 @@ pub(super) const SUMMARY: &str = "licence or certificate number (driver's licenc
 static DEA: LazyLock<Regex> = LazyLock::new(|| re(r"\b[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}\b"));
 static KEYED: LazyLock<Regex> = LazyLock::new(|| {
     keyed(
-        r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e\s*(?:number|no\b|#|id)|licen[cs]e:|dl\s*(?:#|no\b|number)|dea\s*(?:#|number|no\b|registration)?|certificate\s*(?:number|no\b|#)|npi",
+        r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e\s*(?:number|no\b|#|id)|licen[cs]e:|dl\s*(?:#|no\b|number)|dea\s*(?:#|number|no\b|registration)|certificate\s*(?:number|no\b|#)|npi",
         r"[A-Z]{0,3}[\-]?[A-Z0-9][A-Z0-9\-]{3,18}",
     )
 });

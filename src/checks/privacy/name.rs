@@ -41,7 +41,7 @@ static CREDENTIAL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CUE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:\s*,\s*(?:\d{1,3}|a\s+\d{1,3}-year-old(?:\s+\w+)?)\s*,|\s*,\s*who)?\s*(?:(?:was|is|has|had|got|were|has\s+been|had\s+been|will\s+be)\s+)?(?:(?:just|recently|finally|successfully|bravely|now|first|still)\s+)?(?:diagnosed|admitted|born\s+(?:at|early|premature|prematurely|with|weighing)|discharged|treated|hospitali[sz]ed|beat|beaten|battled|battling|fought|fighting|survived|underwent|undergoing|recovering|recovered|passed\s+away|died|spent\s+\w+\s+(?:days|weeks|months|nights)|came\s+(?:in|to\s+(?:the|our)\s+(?:er|emergency|hospital|clinic))|arrived\s+(?:at|in)\s+(?:the|our)\s+(?:er|emergency|hospital|icu)|was\s+rushed|rushed\s+to|delivered|gave\s+birth|suffered|collapsed|overdosed|relapsed|tested\s+positive|started\s+(?:chemo|dialysis|treatment|therapy|insulin|rehab)|completed\s+(?:chemo|treatment|therapy|rehab|radiation)|finished\s+(?:chemo|treatment|therapy|rehab|radiation)|rang\s+the\s+(?:chemo\s+)?bell|in\s+remission|living\s+with|lives\s+with|had\s+(?:a|an|her|his|their)\s+(?:\w+\s+)?(?:surgery|stroke|heart\s+attack|transplant|baby|seizure|operation|amputation|mastectomy|biopsy|procedure|fall|fracture)|learned\s+(?:she|he|they)\s+had|needed\s+(?:a|an)\s+\w+|woke\s+up\s+from)\b|^(?:'s|’s)\s+(?:\w+\s+){0,2}?(?:surgery|diagnosis|cancer|tumou?r|recovery|treatment|stroke|transplant|chemo\w*|stay|journey|fight|battle|heart\s+attack|baby|birth|condition|illness|death|passing|discharge|admission|test\s+results?|leukemia|lymphoma|diabetes|dialysis|rehab|seizures?)\b",
+        r"(?i)^(?:\s*,\s*(?:\d{1,3}|a\s+\d{1,3}-year-old(?:\s+\w+)?)\s*,|\s*,\s*who)?\s*(?:(?:was|is|has|had|got|were|has\s+been|had\s+been|will\s+be)\s+)?(?:(?:just|recently|finally|successfully|bravely|now|first|still)\s+)?(?:diagnosed|admitted|born\s+(?:at|early|premature|prematurely|with|weighing)|discharged|treated|hospitali[sz]ed|beat|beaten|battled|battling|fought|fighting|survived|underwent|undergoing|recovering|recovered|passed\s+away|died|spent\s+\w+\s+(?:days|weeks|months|nights)|came\s+(?:in|to\s+(?:the|our)\s+(?:er|emergency|hospital|clinic))|arrived\s+(?:at|in)\s+(?:the|our)\s+(?:er|emergency|hospital|icu)|was\s+rushed|rushed\s+to|delivered|gave\s+birth|suffered|collapsed|overdosed|relapsed|tested\s+positive|started\s+(?:chemo|dialysis|treatment|therapy|insulin|rehab)|completed\s+(?:chemo|treatment|therapy|rehab|radiation)|finished\s+(?:chemo|treatment|therapy|rehab|radiation)|rang\s+the\s+(?:chemo\s+)?bell|in\s+remission|living\s+with|lives\s+with|had\s+(?:(?:a|an|her|his|their)\s+)?(?:\w+\s+)?(?:surgery|stroke|heart\s+attack|transplant|baby|seizure|operation|amputation|mastectomy|biopsy|procedure|fall|fracture)|learned\s+(?:she|he|they)\s+had|needed\s+(?:a|an)\s+\w+|woke\s+up\s+from)\b|^(?:'s|’s)\s+(?:\w+\s+){0,2}?(?:surgery|diagnosis|cancer|tumou?r|recovery|treatment|stroke|transplant|chemo\w*|stay|journey|fight|battle|heart\s+attack|baby|birth|condition|illness|death|passing|discharge|admission|test\s+results?|leukemia|lymphoma|diabetes|dialysis|rehab|seizures?)\b",
     )
 });
 static CUE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
@@ -505,6 +505,34 @@ const ORG: &[&str] = &[
 /// Common given names: a single one of these in a health story is a person.
 /// Words that are also ordinary English (Will, May, Hope, Grace) are left out.
 const FIRST: &[&str] = &[
+    "Marcus",
+    "Thomas",
+    "Lucas",
+    "Nicholas",
+    "Douglas",
+    "Dennis",
+    "Louis",
+    "Frances",
+    "Agnes",
+    "Doris",
+    "Lois",
+    "Gladys",
+    "Andreas",
+    "Jesús",
+    "Matías",
+    "Tobias",
+    "Elias",
+    "Jonas",
+    "Silas",
+    "Miles",
+    "Francis",
+    "Curtis",
+    "Otis",
+    "Travis",
+    "Dolores",
+    "Mercedes",
+    "Demetrius",
+    "Marcos",
     "Aaliyah",
     "Aaron",
     "Abdul",
@@ -813,6 +841,10 @@ pub(super) fn scan(text: &str, ctx: &Context, out: &mut Vec<super::Finding>) {
         }
         let titled = TITLE_BEFORE.is_match(before);
         let given = name.iter().any(|(_, w)| first.contains(w));
+        // "Americans living with diabetes": a lone plural is a group.
+        if name.len() == 1 && !given && !titled && name[0].1.ends_with('s') {
+            continue;
+        }
         // Sentence-start words that are names only by accident ("Paul" is
         // fine, "Stay" is in STOP): need a title, a given name or a cue.
         if !(titled || cued || given) {

@@ -34,8 +34,10 @@ pub(super) fn scan(text: &str, _ctx: &Context, out: &mut Vec<super::Finding>) {
     for span in keyed_ids(text, &PLATE, 1) {
         let plate = &text[span.clone()];
         let letters = plate.chars().filter(char::is_ascii_alphabetic).count();
-        // A plate mixes letters and digits and is written in capitals.
-        if letters == 0 || plate.chars().any(|c| c.is_ascii_lowercase()) {
+        // A plate mixes letters and digits, is written in capitals and has
+        // at least four characters ("B12" on a plate is a vitamin).
+        let chars = plate.chars().filter(char::is_ascii_alphanumeric).count();
+        if letters == 0 || chars < 4 || plate.chars().any(|c| c.is_ascii_lowercase()) {
             continue;
         }
         out.push(found(CODE, text, span, "licence plate", HELP_REMOVE));
