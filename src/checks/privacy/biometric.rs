@@ -32,7 +32,9 @@ static PERSON: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Figurative uses: "the flu's genetic fingerprint".
 static FIGURATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:virus|viral|strain|flu|bacteria\w*|tumou?r|cancer|carbon)\W+(?:\w+\W+)?$")
+    re(
+        r"(?i)\b(?:virus|viral|viruses|strain|strains|outbreak|flu|bacteria\w*|tumou?rs?|cancer|carbon|cells?|germs?|species|sample\s+from\s+the\s+(?:lab|water))\b",
+    )
 });
 
 /// Advice about locking a phone or app: "use a fingerprint or a PIN".
@@ -43,7 +45,9 @@ static DEVICE_LOCK: LazyLock<Regex> = LazyLock::new(|| {
 pub(super) fn scan(text: &str, _ctx: &Context, out: &mut Vec<super::Finding>) {
     for m in STRONG.find_iter(text) {
         let before = super::before(text, m.start(), 30);
-        if FIGURATIVE.is_match(before) || DEVICE_LOCK.is_match(before) {
+        if FIGURATIVE.is_match(super::around(text, m.start(), m.end(), 40, 25))
+            || DEVICE_LOCK.is_match(before)
+        {
             continue;
         }
         out.push(found(

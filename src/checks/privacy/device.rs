@@ -16,7 +16,7 @@ static UDI: LazyLock<Regex> =
     LazyLock::new(|| re(r"\(01\)\s?\d{14}(?:\s?\(\d{2,4}\)\s?[A-Za-z0-9\-]{1,20})*"));
 static KEYED: LazyLock<Regex> = LazyLock::new(|| {
     keyed(
-        r"s/n|sn#|serial\s*(?:number|no\b|#)?|device\s+(?:id|identifier|serial)|implant\s+(?:id|card|serial)|udi|imei|model\s+and\s+serial",
+        r"s/n|sn#|sn\b|serial\s*(?:number|no\b|#)?|device\s+(?:id|identifier|serial)|implant\s+(?:id|card|serial)|udi|imei|model\s+and\s+serial",
         r"[A-Z]{0,6}[\-]?[A-Z0-9][A-Z0-9\-]{3,24}",
     )
 });
