@@ -1,9 +1,13 @@
 //! `privacy/account`: account and payment card numbers (HIPAA identifier 10).
 //!
-//! Why: a billing account or card number ties a person to their care and
-//! their money. Finds 13-19 digit numbers (optionally grouped by spaces or
-//! dashes) that pass the Luhn check, and any number after "account",
-//! "acct", "card ending in", "routing" or "invoice".
+//! ## What it does
+//! Finds 13-19 digit numbers (optionally grouped by spaces or dashes) that
+//! pass the Luhn check, and numbers after "account", "acct", "card ending
+//! in", "routing", "invoice" or "billing ID". Years after "account" are not
+//! numbers.
+//!
+//! ## Why
+//! A billing account or card number ties a person to their care and money.
 
 use super::{Context, HELP_REMOVE, digits, found, keyed, keyed_ids, luhn, re, standalone};
 use regex::Regex;

@@ -1,10 +1,15 @@
 //! `privacy/address`: street addresses and ZIP codes (HIPAA identifier 2,
 //! geographic subdivisions smaller than a state).
 //!
-//! Why: a home address identifies a household. Finds "123 Main Street",
-//! "45 Oak Ave Apt 2", "PO Box 118", and 5-digit or ZIP+4 codes after "ZIP"
-//! / "postal code" or after a state abbreviation ("Boston, MA 02139").
-//! The organisation's own addresses (`privacy.allow.addresses`) are fine.
+//! ## What it does
+//! Finds "123 Main Street", "45 Oak Ave Apt 2", "PO Box 118", and 5-digit or
+//! ZIP+4 codes after "ZIP" / "postal code" or after a state abbreviation
+//! ("Boston, MA 02139"). The organisation's own addresses
+//! (`privacy.allow.addresses`) are allowed.
+//!
+//! ## Why
+//! A home address identifies a household. Street names must be capitalised
+//! and end in a street type, so counts ("walk 2 blocks") do not match.
 
 use super::{Context, found, help_allow, re, standalone};
 use regex::Regex;
@@ -51,8 +56,15 @@ pub(super) fn scan(text: &str, ctx: &Context, out: &mut Vec<super::Finding>) {
                 continue;
             }
         }
+        // Keep the period of "St." but not the full stop after "Street".
+        let mut span = m.range();
+        if let Some(body) = s.strip_suffix('.')
+            && body.rsplit(' ').next().is_some_and(|w| w.len() > 4)
+        {
+            span.end -= 1;
+        }
         if !is_allowed(s) {
-            spans.push(m.range());
+            spans.push(span);
         }
     }
     for c in ZIP_WORD
@@ -106,6 +118,18 @@ mod tests {
             ["privacy/address"]
         );
         assert_eq!(codes("Mail it to 45 Oak Ave Apt 2."), ["privacy/address"]);
+        let text = "Visit 12 Oak Street. Or 3 Elm St. today.";
+        let spans: Vec<_> = super::super::scan(
+            text,
+            &super::super::Context {
+                allow: &Allow::default(),
+                consent: false,
+            },
+        )
+        .into_iter()
+        .map(|f| &text[f.span])
+        .collect();
+        assert_eq!(spans, ["12 Oak Street", "3 Elm St."]);
         assert_eq!(
             codes("They moved to ZIP 02139 last year."),
             ["privacy/address"]

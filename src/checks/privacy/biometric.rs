@@ -1,11 +1,16 @@
 //! `privacy/biometric`: biometric identifiers (HIPAA identifier 16).
 //!
-//! Why: fingerprints, voiceprints, iris and retina scans, face templates and
-//! DNA profiles identify a person for life. Unambiguous terms (fingerprint,
-//! voiceprint, facial recognition, faceprint, palm print, DNA profile) are
-//! always reported; eye scans and genetic results are reported only next to
-//! a person or an identification purpose, because "get a retinal scan every
-//! year if you have diabetes" is health advice.
+//! ## What it does
+//! Reports unambiguous terms (fingerprint, thumbprint, voiceprint, facial
+//! recognition, faceprint, palm print, DNA profile) unless they are figures
+//! of speech ("the virus's genetic fingerprint") or phone-lock advice ("use a
+//! fingerprint or a PIN"); reports eye scans and genetic results only next to
+//! a person or an identification purpose.
+//!
+//! ## Why
+//! Fingerprints, voiceprints, iris and retina scans, face templates and DNA
+//! profiles identify a person for life. "Get a retinal scan every year if
+//! you have diabetes" is health advice, not an identifier.
 
 use super::{Context, HELP_REMOVE, found, re};
 use regex::Regex;

@@ -1,13 +1,18 @@
 //! `privacy/date` and `privacy/age`: dates tied to a person, and ages over 89
 //! (HIPAA identifier 3).
 //!
-//! Why: a birth, admission, discharge, surgery or death date narrows a
-//! patient down to a handful of people; so does an age of 90 or more. Event
-//! dates ("clinic open on December 19", "the 2026-27 season") are fine, so a
-//! date counts only when a personal-event word ("born", "DOB", "admitted",
-//! "discharged", "died", "passed away", "surgery", …) is a few words before
-//! it, or just after it ("… on May 2, the day she was admitted").
-//! Aggregated ages ("90 and older") are allowed.
+//! ## What it does
+//! Reports a date (March 3, 1951; 3 March; 04/12/1961; 2026-08-21; Oct. 2)
+//! when a personal-event word is a few words before it in the same sentence
+//! ("born", "DOB", "admitted", "discharged", "died", "passed away", "her
+//! surgery", "had his transplant", …) or just after it ("…, the day she was
+//! admitted"). Reports ages of 90 or more ("aged 92", "93-year-old", "turned
+//! 95", "Grandma, 94,", "101st birthday") unless aggregated ("90 and older").
+//!
+//! ## Why
+//! A birth, admission, discharge, surgery or death date narrows a patient
+//! down to a handful of people; so does a very old age. Event dates ("clinic
+//! open on December 19", "the 2026-27 season") are fine.
 
 use super::{Context, HELP_CONSENT, found, re};
 use regex::Regex;

@@ -1,9 +1,13 @@
 //! `privacy/device`: device identifiers and serial numbers (HIPAA identifier 13).
 //!
-//! Why: the serial number of a pacemaker, pump or hearing aid is tied to one
-//! patient in the manufacturer's registry. Finds numbers after "S/N",
-//! "serial number", "device ID" or "implant ID", and UDIs in GS1 form
+//! ## What it does
+//! Finds identifiers with at least three digits after "S/N", "SN", "serial
+//! number", "device ID", "implant ID", "UDI" or "IMEI", and UDIs in GS1 form
 //! ("(01)" + 14-digit GTIN, optionally further "(nn)" elements).
+//!
+//! ## Why
+//! The serial number of a pacemaker, pump or hearing aid is tied to one
+//! patient in the manufacturer's registry.
 
 use super::{Context, HELP_REMOVE, found, keyed, keyed_ids, re};
 use regex::Regex;

@@ -1,8 +1,12 @@
 //! `privacy/email`: e-mail addresses (HIPAA identifier 6).
 //!
-//! Why: an address like `maria.lopez@mail.example` names a person and reaches
-//! them. Addresses on the organisation's own domains (and their subdomains)
-//! are allowed, so "write to news@example-hospital.org" passes.
+//! ## What it does
+//! Finds addresses like `maria.lopez@mail.example`, except on the
+//! organisation's own domains and their subdomains (`privacy.allow.domains`),
+//! so "write to news@example-hospital.org" passes.
+//!
+//! ## Why
+//! A personal address names a person and reaches them.
 
 use super::{Context, found, help_allow, re};
 use regex::Regex;

@@ -1,9 +1,13 @@
 //! `privacy/health-plan`: health plan beneficiary numbers (HIPAA identifier 9).
 //!
-//! Why: a member ID opens a person's claims history. Finds Medicare
-//! Beneficiary Identifiers by their exact 11-character format (which
-//! excludes the letters S, L, O, I, B and Z), and other plan numbers after
-//! "member ID", "policy number", "group number", "Medicaid ID" and the like.
+//! ## What it does
+//! Finds Medicare Beneficiary Identifiers by their exact 11-character format
+//! (C A AN N A AN N A A N N; letters exclude S, L, O, I, B and Z), and other
+//! plan numbers after "member ID", "subscriber ID", "policy number", "group
+//! number", "Medicaid ID", "insurance ID" and the like.
+//!
+//! ## Why
+//! A member ID opens a person's claims history and can be used for fraud.
 
 use super::{Context, HELP_REMOVE, found, keyed, keyed_ids, re, standalone};
 use regex::Regex;

@@ -1,9 +1,13 @@
 //! `privacy/ip`: IP addresses (HIPAA identifier 15).
 //!
-//! Why: an IP address in a log excerpt or screenshot caption can lead to a
-//! household. Finds IPv4 (four octets, each 0-255, no leading zeros) and
-//! IPv6 addresses that the standard library parses. Version numbers
-//! ("1.2.3", "version 10.0.19041.1") are not addresses.
+//! ## What it does
+//! Finds IPv4 addresses (four octets, 0-255, no leading zeros) and IPv6
+//! addresses that the standard library parses. Version numbers ("1.2.3",
+//! "version 10.0.19041.1") and times ("9:30") are not addresses.
+//!
+//! ## Why
+//! An IP address in a log excerpt or screenshot caption can lead to a
+//! household.
 
 use super::{Context, HELP_REMOVE, found, re};
 use regex::Regex;

@@ -1,10 +1,13 @@
 //! `privacy/license`: certificate and licence numbers (HIPAA identifier 11).
 //!
-//! Why: a driver's licence or DEA number identifies its holder. Finds DEA
-//! registration numbers by their checksum (two letters, seven digits,
-//! (d1+d3+d5) + 2*(d2+d4+d6) ≡ d7 mod 10) and other numbers after "driver's
-//! licence", "licence no." or "certificate no.". Licence *plates* belong to
-//! `privacy/vehicle`.
+//! ## What it does
+//! Finds DEA registration numbers by their checksum (two letters, seven
+//! digits, (d1+d3+d5) + 2*(d2+d4+d6) ≡ d7 mod 10) and other numbers after
+//! "driver's licence", "licence no.", "DL#", "DEA number" or "certificate
+//! no.". Licence *plates* belong to `privacy/vehicle`.
+//!
+//! ## Why
+//! A driver's licence or DEA number identifies its holder.
 
 use super::{Context, HELP_REMOVE, found, keyed, keyed_ids, re, standalone};
 use regex::Regex;

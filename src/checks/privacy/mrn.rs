@@ -1,9 +1,12 @@
 //! `privacy/mrn`: medical record numbers (HIPAA identifier 8).
 //!
-//! Why: an MRN points straight at a patient's chart. MRN formats differ
-//! between hospitals, so the rule needs context: "MRN", "MR#", "medical
-//! record", "chart no.", "patient ID" followed by an identifier with at
-//! least four digits.
+//! ## What it does
+//! Finds an identifier with at least four digits right after "MRN", "MR#",
+//! "medical record (number)", "chart no.", "patient ID" or "record number".
+//!
+//! ## Why
+//! An MRN points straight at one patient's chart. MRN formats differ between
+//! hospitals, so the rule relies on context rather than on a shape.
 
 use super::{Context, HELP_REMOVE, found, keyed, keyed_ids};
 use regex::Regex;

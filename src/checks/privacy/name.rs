@@ -1,14 +1,20 @@
 //! `privacy/name`: patients named in a health story (HIPAA identifier 1).
 //!
-//! Why: "our patient Maria Lopez", "Mr. Chen, 67, …" or "Dana beat
-//! leukemia" ties a person to a diagnosis, treatment, stay or outcome. That
-//! needs the patient's written authorization (`consent:`). A name alone is
-//! not reported: it must be a person (a title, a common given name, or a
-//! story cue right before or after it) in a sentence about health. Staff
-//! with credentials ("Dana Whitfield, RN", "Dr. Patel") or listed in
-//! `privacy.allow.staff` are not patients; capitalised sentence starts,
-//! months, days, organisations and eponyms ("Parkinson's disease") are not
-//! names.
+//! ## What it does
+//! Reports a person's name when it is tied to a diagnosis, treatment, stay or
+//! outcome: "our patient Maria Lopez", "Mr. Chen, 67, …", "Dana beat
+//! leukemia", "Jorge Ramirez was admitted". A capitalised run counts as a
+//! person only with a title (Mr., Mrs., Ms.), a common given name, or a story
+//! cue right before or after it; it is reported when that cue or a health
+//! word is in its sentence or the next. Not reported: staff with credentials
+//! or roles ("Dana Whitfield, RN", "Dr. Patel", "Sara, the dietitian") or
+//! listed in `privacy.allow.staff`; sentence starts, months, days,
+//! organisations ("Example Hospital", "Saint Mary's Medical Center"),
+//! eponyms ("Parkinson's disease"), and any name when `consent:` is set.
+//!
+//! ## Why
+//! Naming a patient together with their health is the plainest disclosure of
+//! PHI; it needs the patient's written authorization.
 
 use super::{Context, found, re};
 use regex::Regex;

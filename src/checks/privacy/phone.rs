@@ -1,12 +1,17 @@
 //! `privacy/phone`: telephone and fax numbers (HIPAA identifiers 4 and 5).
 //!
-//! Why: a phone number identifies a person as surely as a name. Finds North
-//! American numbers (with or without +1, dots, dashes, parentheses, spaces),
-//! international numbers written with `+`, toll-free vanity numbers, and bare
-//! 10-digit runs next to words like "call" or "fax". The organisation's own
-//! numbers and public help lines are compared digit by digit and allowed.
-//! Statistics ("120/80", "1 in 3", years, ranges) do not have the 3-3-4
-//! shape and are never candidates.
+//! ## What it does
+//! Finds North American numbers (with or without +1, dots, dashes,
+//! parentheses, spaces), international numbers written with `+`, toll-free
+//! vanity numbers (1-888-SHE-CARE), and bare 10-digit runs next to words like
+//! "call", "text" or "fax". The organisation's own numbers and public help
+//! lines (`privacy.allow`) are compared digit by digit, letters mapped to the
+//! keypad, and allowed; 911 and 988 are never candidates.
+//!
+//! ## Why
+//! A phone number reaches and identifies a person as surely as a name.
+//! Statistics ("120/80", "1 in 3", years, ranges like 2026-2027) do not have
+//! the 3-3-4 shape, so they are never candidates.
 
 use super::{Context, digits, found, help_allow, re, standalone};
 use regex::Regex;

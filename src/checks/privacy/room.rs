@@ -1,9 +1,13 @@
 //! `privacy/room`: room and bed numbers tied to a patient.
 //!
-//! Why: "the patient in room 412" points at one person on a given day. A
-//! room number alone ("classes in room 204") is a place, so the rule needs
-//! a patient nearby: "patient", "admitted", "stayed", "recovering",
-//! "discharged", or a pronoun like "his"/"her".
+//! ## What it does
+//! Finds "room 412", "bed 3B", "bay C4" when a patient is nearby
+//! ("patient", "admitted", "stayed", "recovering", "discharged", a pronoun
+//! or a relative) and no event is ("class", "meeting", "p.m.").
+//!
+//! ## Why
+//! "The patient in room 412" points at one person on a given day; "classes in
+//! room 204" is a place.
 
 use super::{Context, HELP_CONSENT, found, re};
 use regex::Regex;

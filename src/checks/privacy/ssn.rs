@@ -1,9 +1,12 @@
 //! `privacy/ssn`: US Social Security numbers (HIPAA identifier 7).
 //!
-//! Why: an SSN identifies a person for life. Finds `AAA-GG-SSSS` and
-//! `AAA GG SSSS`, and nine bare digits only next to "SSN" or "social
-//! security". Numbers the SSA never issues (area 000, 666 or 900-999, group
-//! 00, serial 0000) are not SSNs.
+//! ## What it does
+//! Finds `AAA-GG-SSSS`; `AAA GG SSSS` and nine bare digits only next to
+//! "SSN" or "social security". Numbers the SSA never issues (area 000, 666
+//! or 900-999, group 00, serial 0000) are not reported.
+//!
+//! ## Why
+//! An SSN identifies a person for life and opens the door to identity theft.
 
 use super::{Context, HELP_REMOVE, found, re, standalone};
 use regex::Regex;

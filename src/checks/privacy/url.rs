@@ -1,13 +1,17 @@
 //! `privacy/url`: personal web addresses (HIPAA identifier 14).
 //!
-//! Why: a link to someone's social profile, fundraiser or care journal
-//! identifies them, and a fundraiser names their illness. Flags links to
-//! profiles and pages on social networks (facebook.com/<user>, instagram,
-//! x.com, twitter.com, linkedin.com/in/, tiktok, youtube @handles) and on
-//! fundraising and care-journal sites (gofundme, caringbridge, …), and
-//! links whose query names a patient (`?patient=`, `mrn=`). The
-//! organisation's own domains, its own social handles, and public health
-//! sites (cdc.gov, who.int, nih.gov, medlineplus.gov, any *.gov) are fine.
+//! ## What it does
+//! Finds links to profiles and pages on social networks (facebook.com/<user>,
+//! instagram, x.com, twitter.com, linkedin.com/in/, tiktok, youtube
+//! @handles, …), on fundraising and care-journal sites (gofundme,
+//! caringbridge, mealtrain, …), and links whose query names a patient
+//! (`?patient=`, `mrn=`). The organisation's own domains and social handles
+//! (a handle containing its domain's name) and public health sites (cdc.gov,
+//! who.int, nih.gov, medlineplus.gov, any *.gov) are never candidates.
+//!
+//! ## Why
+//! A link to someone's profile, fundraiser or care journal identifies them,
+//! and a fundraiser usually names their illness.
 
 use super::{Context, found, help_allow, re};
 use regex::Regex;

@@ -1,8 +1,13 @@
 //! `privacy/vehicle`: vehicle identifiers (HIPAA identifier 12).
 //!
-//! Why: a VIN or licence plate leads to the owner. Finds 17-character VINs
-//! (no I, O or Q) whose check digit at position 9 is right, and plates after
-//! "licence plate", "plate number", "tag number" or "registration".
+//! ## What it does
+//! Finds 17-character VINs (no I, O or Q) whose check digit at position 9 is
+//! right, and capitalised plates of four or more characters after "licence
+//! plate", "plate (number)", "tag number" or "registration".
+//!
+//! ## Why
+//! A VIN or plate leads to the vehicle's owner. Food plates ("fill half your
+//! plate") have no capitalised letter-and-digit token after them.
 
 use super::{Context, HELP_REMOVE, found, keyed, keyed_ids, re, standalone};
 use regex::Regex;
