@@ -1,7 +1,7 @@
 //! `privacy/device`: device identifiers and serial numbers (HIPAA identifier 13).
 //!
 //! ## What it does
-//! Finds identifiers with at least three digits after "S/N", "SN", "serial
+//! Finds identifiers with at least five digits after "S/N", "SN", "serial
 //! number", "device ID", "implant ID", "UDI" or "IMEI", and UDIs in GS1 form
 //! ("(01)" + 14-digit GTIN, optionally further "(nn)" elements).
 //!
@@ -27,7 +27,8 @@ static KEYED: LazyLock<Regex> = LazyLock::new(|| {
 
 pub(super) fn scan(text: &str, _ctx: &Context, out: &mut Vec<super::Finding>) {
     let mut spans: Vec<_> = UDI.find_iter(text).map(|m| m.range()).collect();
-    spans.extend(keyed_ids(text, &KEYED, 3));
+    // Five digits or more: "Model SN-2000" is a product, not a serial.
+    spans.extend(keyed_ids(text, &KEYED, 5));
     for span in spans {
         out.push(found(CODE, text, span, "device identifier", HELP_REMOVE));
     }
@@ -53,5 +54,6 @@ mod tests {
     fn ignores_serial_without_number() {
         assert!(codes("Keep the serial number of your inhaler in a safe place.").is_empty());
         assert!(codes("Cereal with 3 g of fibre is a good pick.").is_empty());
+        assert!(codes("Model SN-2000 glucose meters were recalled.").is_empty());
     }
 }
