@@ -11,6 +11,7 @@ pub mod access;
 pub mod claims;
 pub mod finding;
 pub mod frontmatter;
+pub mod privacy;
 pub mod readability;
 pub mod review;
 pub mod rights;
