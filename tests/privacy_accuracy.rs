@@ -141,7 +141,8 @@ fn labeled_posts_meet_precision_and_recall() {
         "overall precision {:.3}",
         total.precision()
     );
-    for (kind, s) in &scores {
+    // `privacy/photo` reads an image's alt text, not post text: its own tests cover it.
+    for (kind, s) in scores.iter().filter(|(kind, _)| **kind != "photo") {
         assert!(s.tp + s.fn_ >= 3, "fewer than 3 labeled leaks of {kind}");
         assert!(s.recall() >= 0.9, "{kind} recall {:.3}", s.recall());
     }

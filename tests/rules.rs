@@ -54,12 +54,11 @@ fn every_fixture_trips_the_rule_it_is_named_after_and_every_rule_has_one() {
         );
         covered.push(expected);
     }
-    for rule in RULES {
-        assert!(
-            covered.iter().any(|c| c == rule.code),
-            "no fixture for {}",
-            rule.code
-        );
+    let privacy = healthcast::checks::privacy::RULES
+        .iter()
+        .map(|(code, _)| *code);
+    for code in RULES.iter().map(|r| r.code).chain(privacy) {
+        assert!(covered.iter().any(|c| c == code), "no fixture for {code}");
     }
 }
 
@@ -140,6 +139,12 @@ fn the_readme_lists_every_rule_with_its_default() {
             readme.contains(&format!("| `{}` | {default} |", rule.code)),
             "README lacks {}",
             rule.code
+        );
+    }
+    for (code, _) in healthcast::checks::privacy::RULES {
+        assert!(
+            readme.contains(&format!("| `{code}` | error |")),
+            "README lacks {code}"
         );
     }
 }

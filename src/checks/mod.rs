@@ -116,7 +116,37 @@ fn text_rules(post: &Post, config: &Config, out: &mut Vec<Finding>) -> Option<re
     sources::check(post, &fields, &policy.sources, out);
     access::check(post, &fields, &policy.access, out);
     rights::check(post, out);
+    privacy_rules(post, &fields, &policy.privacy, out);
     readability(post, &policy.readability, out)
+}
+
+/// `privacy/*` on every text field, and the photo-release rule on the image.
+fn privacy_rules(
+    post: &Post,
+    fields: &[Field],
+    settings: &privacy::Settings,
+    out: &mut Vec<Finding>,
+) {
+    let consent = post
+        .meta
+        .consent
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    let ctx = privacy::Context {
+        allow: &settings.allow,
+        consent,
+    };
+    for field in fields {
+        for mut finding in privacy::scan(field.text, &ctx) {
+            finding.span = field.span(finding.span);
+            out.push(finding);
+        }
+    }
+    if let Some(alt) = post.meta.image.as_ref().and_then(|i| i.alt.as_deref())
+        && let Some(at) = post.value_offset(alt)
+    {
+        privacy::photo::check(alt, at..at + alt.len(), consent, out);
+    }
 }
 
 /// `readability/grade`: Flesch–Kincaid grade of the body, for English posts

@@ -126,17 +126,15 @@ pub const RULES: &[Rule] = &[
     ),
 ];
 
-/// Families whose codes are defined outside [`RULES`] and default to error.
-pub const OTHER_FAMILIES: &[&str] = &["privacy", "readability", "review"];
-
 /// Whether `key` (a code or a family) names something `severity:` can set.
+/// Privacy codes are listed in their family's own table and default to error.
 pub fn is_known(key: &str) -> bool {
-    RULES.iter().any(|r| r.code == key || family(r.code) == key)
-        || OTHER_FAMILIES.contains(&key)
-        || OTHER_FAMILIES.iter().any(|f| {
-            key.strip_prefix(f)
-                .is_some_and(|rest| rest.starts_with('/'))
-        })
+    let privacy = super::privacy::RULES.iter().map(|(code, _)| *code);
+    RULES
+        .iter()
+        .map(|r| r.code)
+        .chain(privacy)
+        .any(|code| code == key || family(code) == key)
 }
 
 fn family(code: &str) -> &str {

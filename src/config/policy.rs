@@ -4,7 +4,7 @@
 
 use super::duration::ConfigDuration;
 use crate::checks::rules::Level;
-use crate::checks::{access, claims, readability, sources};
+use crate::checks::{access, claims, privacy, readability, sources};
 use chrono::TimeDelta;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -27,6 +27,8 @@ pub struct PolicyFile {
     pub access: access::Settings,
     #[serde(default)]
     pub readability: readability::Settings,
+    #[serde(default)]
+    pub privacy: privacy::Settings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +41,7 @@ pub struct Policy {
     pub sources: sources::Settings,
     pub access: access::Settings,
     pub readability: readability::Settings,
+    pub privacy: privacy::Settings,
 }
 
 pub const DEFAULT_REVIEW_VALID_FOR: TimeDelta = TimeDelta::days(365);
@@ -55,6 +58,7 @@ impl From<PolicyFile> for Policy {
             sources: file.sources,
             access: file.access,
             readability: file.readability,
+            privacy: file.privacy,
         }
     }
 }

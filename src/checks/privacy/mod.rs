@@ -12,7 +12,7 @@
 //! `CODE`, `SUMMARY` and `scan`, then one line in [`RULES`] and in [`scan`].
 //!
 //! `consent:` in the front matter (written authorization on file) lifts the
-//! story-level rules (`name`, `date`, `age`, `room`); identifiers that are
+//! story-level rules (`name`, `date`, `age`, `room`, `photo`); identifiers that are
 //! never needed to tell a story (SSN, MRN, phone, …) are reported regardless.
 
 mod account;
@@ -27,6 +27,7 @@ mod license;
 mod mrn;
 mod name;
 mod phone;
+pub mod photo;
 mod room;
 mod ssn;
 mod url;
@@ -34,6 +35,13 @@ mod vehicle;
 
 use super::finding::Finding;
 use std::ops::Range;
+
+/// `privacy:` in policy.yaml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub allow: Allow,
+}
 
 /// What the organisation allows in posts (`privacy.allow` in policy.yaml).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
@@ -102,6 +110,7 @@ pub const RULES: &[(&str, &str)] = &[
     (address::CODE, address::SUMMARY),
     (room::CODE, room::SUMMARY),
     (biometric::CODE, biometric::SUMMARY),
+    (photo::CODE, photo::SUMMARY),
 ];
 
 /// Every privacy finding in `text`: byte ranges into `text`, sorted by start,
@@ -300,7 +309,7 @@ mod tests {
 
     #[test]
     fn rules_table_lists_every_code() {
-        assert_eq!(RULES.len(), 17);
+        assert_eq!(RULES.len(), 18);
         assert!(
             RULES
                 .iter()
