@@ -3,12 +3,18 @@
 
 /// Maps `f` over `items` with one scoped thread per core, each taking a
 /// contiguous share (files cost about the same each).
-pub fn map<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    map_shares(items, f).into_iter().flatten().collect()
+}
+
+/// Like [`map`], but gives the results as one vector per share, in order, so
+/// that a caller consuming them frees each share as it goes.
+pub fn map_shares<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Vec<R>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
     if threads <= 1 {
-        return items.into_iter().map(f).collect();
+        return vec![items.into_iter().map(f).collect()];
     }
     let share = items.len().div_ceil(threads);
     let mut shares = Vec::with_capacity(threads);
@@ -27,7 +33,7 @@ pub fn map<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Ve
         handles
             .into_iter()
             // A panic in `f` is a bug: carry it to the caller.
-            .flat_map(|h| {
+            .map(|h| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })

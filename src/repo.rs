@@ -89,15 +89,26 @@ impl Repo {
     }
 }
 
-/// What `healthcast check` reports of a post.
+/// What `healthcast check` reports of a post: a few bytes besides its path,
+/// so that a large corpus fits in little memory.
 #[derive(Debug, Clone)]
 pub struct PostSummary {
     pub file: String,
     pub kind: content::Kind,
     /// `id:` when the front matter sets it; else the id derives from the path.
     explicit_id: Option<Box<str>>,
-    id_span: Span,
-    pub readability: Option<checks::readability::Stats>,
+    /// Line and column of the `id:` key (or of the front matter's start).
+    id_at: (u32, u32),
+    pub readability: Option<Figures>,
+}
+
+/// Readability figures, as `check --format json` reports them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    pub words: u32,
+    pub sentences: u32,
+    pub grade: f32,
+    pub reading_ease: f32,
 }
 
 impl PostSummary {
@@ -106,11 +117,16 @@ impl PostSummary {
             .as_deref()
             .unwrap_or_else(|| content::default_id(&self.file))
     }
+
+    fn id_span(&self) -> Span {
+        Span::chars(self.id_at.0 as usize, self.id_at.1 as usize, 2)
+    }
 }
 
 impl serde::Serialize for PostSummary {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        let round = |x: f32| (f64::from(x) * 10.0).round() / 10.0;
         let mut s = serializer.serialize_struct("PostSummary", 7)?;
         s.serialize_field("id", self.id())?;
         s.serialize_field("file", &self.file)?;
@@ -118,23 +134,10 @@ impl serde::Serialize for PostSummary {
         let r = self.readability.as_ref();
         s.serialize_field("words", &r.map(|r| r.words))?;
         s.serialize_field("sentences", &r.map(|r| r.sentences))?;
-        s.serialize_field("grade", &r.map(|r| (r.grade * 10.0).round() / 10.0))?;
-        s.serialize_field(
-            "reading_ease",
-            &r.map(|r| (r.reading_ease * 10.0).round() / 10.0),
-        )?;
+        s.serialize_field("grade", &r.map(|r| round(r.grade)))?;
+        s.serialize_field("reading_ease", &r.map(|r| round(r.reading_ease)))?;
         s.end()
     }
-}
-
-/// What a worker keeps of a checked post: no strings unless the post sets
-/// `id:` itself, so that a large corpus costs a few bytes per post (strings
-/// made on the worker threads would also scatter across their heaps).
-struct Compact {
-    kind: content::Kind,
-    readability: Option<checks::readability::Stats>,
-    explicit_id: Option<Box<str>>,
-    id_span: Span,
 }
 
 /// What a checked file adds besides its summary; boxed because most files
@@ -172,18 +175,24 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
         .as_ref()
         .map(|c| c.policy.severity.clone())
         .unwrap_or_default();
-    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let results = crate::parallel::map(files, |mut file| -> Result<_> {
+    let shares = crate::parallel::map_shares(files, |mut file| -> Result<_> {
         snapshot.read(&mut file)?;
         let (text, post) = content::load_file(&file);
         let (summary, mut found) = match post {
             Ok(post) => {
                 let (found, readability) = checks::check_post(&post, config.config.as_ref(), now);
-                let summary = Compact {
+                let id_span = post.key_span(&["id"]);
+                let summary = PostSummary {
+                    file: String::new(),
                     kind: post.kind(),
-                    readability,
                     explicit_id: post.meta.id.as_deref().map(Box::from),
-                    id_span: post.key_span(&["id"]),
+                    id_at: (id_span.line as u32, id_span.column as u32),
+                    readability: readability.map(|r| Figures {
+                        words: r.words as u32,
+                        sentences: r.sentences as u32,
+                        grade: r.grade as f32,
+                        reading_ease: r.reading_ease as f32,
+                    }),
                 };
                 (Some(summary), found)
             }
@@ -196,25 +205,25 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
         }
         let findings = (!found.is_empty() || !file_suppressions.is_empty()).then(|| {
             Box::new(FileFindings {
-                source: text.filter(|_| !found.is_empty()).map(|t| (file.path, t)),
+                source: text
+                    .filter(|_| !found.is_empty())
+                    .map(|t| (file.path.clone(), t)),
                 diagnostics: found,
                 suppressions: file_suppressions,
             })
         });
+        // The path was allocated when the folder was listed: moved, not copied.
+        let summary = summary.map(|s| PostSummary {
+            file: file.path,
+            ..s
+        });
         Ok((summary, findings))
     });
-    let mut posts: Vec<PostSummary> = Vec::with_capacity(results.len());
-    for (result, file) in results.into_iter().zip(paths) {
+    let mut posts: Vec<PostSummary> = Vec::with_capacity(shares.iter().map(Vec::len).sum());
+    // Each share is freed once consumed.
+    for result in shares.into_iter().flatten() {
         let (summary, findings) = result?;
-        if let Some(c) = summary {
-            posts.push(PostSummary {
-                file,
-                kind: c.kind,
-                explicit_id: c.explicit_id,
-                id_span: c.id_span,
-                readability: c.readability,
-            });
-        }
+        posts.extend(summary);
         if let Some(findings) = findings {
             diagnostics.extend(findings.diagnostics);
             suppressions.extend(findings.suppressions);
@@ -224,7 +233,7 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
         }
     }
     diagnostics.extend(
-        content::duplicate_ids(posts.iter().map(|p| (p.id(), p.file.as_str(), p.id_span))).0,
+        content::duplicate_ids(posts.iter().map(|p| (p.id(), p.file.as_str(), p.id_span()))).0,
     );
     for (file, text) in &config.sources {
         let mut findings = Vec::new();

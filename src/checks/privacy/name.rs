@@ -157,13 +157,17 @@ const FIRST: &[&str] = &[
     "Zainab", "Zoe",
 ];
 
+// Built once: the word lists are looked up for every capitalised run.
+static STOP_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOP.iter().copied().collect());
+static ORG_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| ORG.iter().copied().collect());
+static FIRST_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| FIRST.iter().copied().collect());
+
 pub(super) fn scan(text: &str, ctx: &Context, out: &mut Vec<super::Finding>) {
     if ctx.consent {
         return;
     }
-    let stop: HashSet<&str> = STOP.iter().copied().collect();
-    let org: HashSet<&str> = ORG.iter().copied().collect();
-    let first: HashSet<&str> = FIRST.iter().copied().collect();
+    let (stop, org, first) = (&*STOP_SET, &*ORG_SET, &*FIRST_SET);
     let staff_words: Vec<Vec<String>> = ctx
         .allow
         .staff
