@@ -231,3 +231,22 @@ pub fn blockers_at(post: &Post, config: &Config, at: DateTime<Utc>) -> Vec<Strin
     }
     out
 }
+
+/// A post with the given front-matter lines and body, for rule tests.
+#[cfg(test)]
+pub(crate) fn test_post(front: &str, body: &str) -> Post {
+    crate::content::parse(
+        "content/a.md",
+        &format!("---\ntitle: T\n{front}---\n{body}"),
+    )
+    .unwrap_or_else(|e| panic!("test post does not parse: {e:?}"))
+}
+
+/// The body of `post` as the one field a rule test scans.
+#[cfg(test)]
+pub(crate) fn body_field(post: &Post) -> [Field<'_>; 1] {
+    [Field {
+        text: &post.body,
+        offset: post.body_offset,
+    }]
+}

@@ -130,20 +130,16 @@ fn key_range(post: &Post, key: &str) -> std::ops::Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::parse;
 
     fn run(front: &str, body: &str) -> Vec<&'static str> {
-        let post = parse(
-            "content/a.md",
-            &format!("---\ntitle: T\n{front}---\n{body}"),
-        )
-        .unwrap();
+        let post = crate::checks::test_post(front, body);
         let mut out = Vec::new();
-        let fields = [Field {
-            text: &post.body,
-            offset: post.body_offset,
-        }];
-        check(&post, &fields, &Settings::default(), &mut out);
+        check(
+            &post,
+            &crate::checks::body_field(&post),
+            &Settings::default(),
+            &mut out,
+        );
         out.iter().map(|f| f.code).collect()
     }
 
