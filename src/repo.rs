@@ -35,16 +35,7 @@ impl Repo {
         let mut diagnostics = config.diagnostics;
         diagnostics.extend(content.diagnostics);
         diagnostics.extend(checks::check(&content.posts, config.config.as_ref(), now));
-        let severity = config
-            .config
-            .as_ref()
-            .map(|c| c.policy.severity.clone())
-            .unwrap_or_default();
-        for (file, text) in &config.sources {
-            let mut findings = Vec::new();
-            checks::secrets::check(text, &mut findings);
-            diagnostics.extend(checks::to_diagnostics(file, text, findings, &severity));
-        }
+        diagnostics.extend(config_secrets(&config.sources, config.config.as_ref()));
         let mut sources = config.sources;
         sources.extend(content.sources);
         let suppressions = checks::suppress::apply(&mut diagnostics, &sources);
@@ -170,11 +161,6 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
     if files.is_empty() {
         diagnostics.push(content::empty_diagnostic());
     }
-    let severity = config
-        .config
-        .as_ref()
-        .map(|c| c.policy.severity.clone())
-        .unwrap_or_default();
     let shares = crate::parallel::map_shares(files, |mut file| -> Result<_> {
         snapshot.read(&mut file)?;
         let (text, post) = content::load_file(&file);
@@ -235,11 +221,7 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
     diagnostics.extend(
         content::duplicate_ids(posts.iter().map(|p| (p.id(), p.file.as_str(), p.id_span()))).0,
     );
-    for (file, text) in &config.sources {
-        let mut findings = Vec::new();
-        checks::secrets::check(text, &mut findings);
-        diagnostics.extend(checks::to_diagnostics(file, text, findings, &severity));
-    }
+    diagnostics.extend(config_secrets(&config.sources, config.config.as_ref()));
     let config_suppressions = checks::suppress::apply(&mut diagnostics, &config.sources);
     suppressions.extend(config_suppressions);
     for d in &diagnostics {
@@ -254,4 +236,18 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
         suppressions,
         sources,
     })
+}
+
+/// `secrets/token` in the configuration files: a token written into
+/// schedules/ is as leaked as one in a post.
+fn config_secrets(sources: &BTreeMap<String, String>, config: Option<&Config>) -> Vec<Diagnostic> {
+    let empty = BTreeMap::new();
+    let severity = config.map_or(&empty, |c| &c.policy.severity);
+    let mut out = Vec::new();
+    for (file, text) in sources {
+        let mut findings = Vec::new();
+        checks::secrets::check(text, &mut findings);
+        out.extend(checks::to_diagnostics(file, text, findings, severity));
+    }
+    out
 }
