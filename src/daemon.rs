@@ -121,7 +121,8 @@ pub struct Daemon {
     repo: Repo,
     fingerprint: String,
     ledger: Option<Ledger>,
-    publishers: BTreeMap<String, Box<dyn Publisher>>,
+    /// Each channel's publisher, or why the channel cannot work (its posts are held).
+    publishers: BTreeMap<String, Result<Box<dyn Publisher>, String>>,
     /// Keys already reported as missed, held or (dry run) due, so that each
     /// is logged once, not on every cycle.
     reported: HashSet<String>,
@@ -206,7 +207,11 @@ impl Daemon {
         }
         for record in ledger.in_state(State::Sending).await? {
             let found = match self.publishers.get(&record.channel) {
-                Some(publisher) => publisher
+                Some(Err(reason)) => Err(format!(
+                    "channel `{}` cannot work: {reason}",
+                    record.channel
+                )),
+                Some(Ok(publisher)) => publisher
                     .lookup(&record.key)
                     .await
                     .map_err(|e| e.to_string()),
@@ -405,6 +410,17 @@ impl Daemon {
             }
             return Ok(());
         }
+        let publisher = match self.publishers.get(&p.channel) {
+            Some(Ok(publisher)) => publisher,
+            Some(Err(reason)) => {
+                report.held += 1;
+                if self.reported.insert(format!("channel:{key}")) {
+                    error!(key = %key, channel = %p.channel, "held: the channel cannot work: {reason}");
+                }
+                return Ok(());
+            }
+            None => bail!("no publisher for channel {}", p.channel),
+        };
         let Some(ledger) = &self.ledger else {
             bail!("no ledger open");
         };
@@ -420,9 +436,6 @@ impl Daemon {
         if ledger.claim(&claim, Utc::now()).await? == ClaimResult::AlreadyRecorded {
             return Ok(());
         }
-        let Some(publisher) = self.publishers.get(&p.channel) else {
-            bail!("no publisher for channel {}", p.channel);
-        };
         let ctx = PublishContext {
             key: &key,
             post,
@@ -595,11 +608,22 @@ fn fingerprint(snapshot: &Snapshot) -> Result<String> {
     }
 }
 
-fn publishers(config: &Config, root: &std::path::Path) -> BTreeMap<String, Box<dyn Publisher>> {
+/// A publisher per channel; a channel that cannot work is logged once here
+/// and its publications are held, while the other channels go on.
+fn publishers(
+    config: &Config,
+    root: &std::path::Path,
+) -> BTreeMap<String, Result<Box<dyn Publisher>, String>> {
     config
         .channels
         .values()
-        .map(|c| (c.name.clone(), publish::publisher_for(c, root)))
+        .map(|c| {
+            let publisher = publish::publisher_for(c, root);
+            if let Err(reason) = &publisher {
+                error!(channel = %c.name, "channel cannot work: {reason}");
+            }
+            (c.name.clone(), publisher)
+        })
         .collect()
 }
 

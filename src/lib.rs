@@ -19,5 +19,6 @@ pub mod plan;
 pub mod publish;
 pub mod render;
 pub mod repo;
+pub mod secret;
 pub mod source;
 pub mod yaml;

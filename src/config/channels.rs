@@ -35,12 +35,14 @@ pub struct Channel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChannelSettings {
     Feed(FeedSettings),
+    Mastodon(crate::publish::mastodon::Settings),
 }
 
 impl Channel {
     pub fn platform(&self) -> &'static str {
         match self.settings {
             ChannelSettings::Feed(_) => "feed",
+            ChannelSettings::Mastodon(_) => "mastodon",
         }
     }
 }
@@ -69,8 +71,7 @@ fn default_max_entries() -> usize {
 /// Platforms that later versions publish to; named so that the error says
 /// "not yet" rather than "unknown".
 const PLANNED_PLATFORMS: &[&str] = &[
-    "mastodon", "bluesky", "x", "facebook", "linkedin", "telegram", "slack", "discord", "teams",
-    "webhook",
+    "bluesky", "x", "facebook", "linkedin", "telegram", "slack", "discord", "teams", "webhook",
 ];
 
 /// Builds one channel from its YAML mapping; errors point into `text`.
@@ -103,35 +104,30 @@ pub fn channel(
             ));
         }
     };
-    let settings = |map| -> Result<_, Box<Diagnostic>> {
-        yaml::from_value(Value::Mapping(map)).map_err(|e| {
-            let (code, span) = match unknown_field(&e.message) {
-                Some(key) => (
-                    "config/unknown-key",
-                    locate::key(text, &["channels", name, key]).unwrap_or(at(&["channels", name])),
-                ),
-                None => ("config/invalid", at(&["channels", name])),
-            };
-            Box::new(Diagnostic::error(
-                file,
-                span,
-                code,
-                format!("channel `{name}`: {}", e.message),
-            ))
-        })
-    };
     match platform.as_str() {
         "feed" => Ok(Channel {
             name: name.to_string(),
-            settings: ChannelSettings::Feed(settings(map)?),
+            settings: ChannelSettings::Feed(platform_settings(file, text, name, map)?),
         }),
+        "mastodon" => {
+            let mastodon: crate::publish::mastodon::Settings = platform_settings(file, text, name, map)?;
+            crate::publish::http::check_endpoint(&mastodon.base_url).map_err(|m| {
+                Box::new(Diagnostic::error(
+                    file,
+                    at(&["channels", name, "base_url"]),
+                    "config/insecure-endpoint",
+                    format!("channel `{name}`: {m}"),
+                ))
+            })?;
+            Ok(Channel { name: name.to_string(), settings: ChannelSettings::Mastodon(mastodon) })
+        }
         p if PLANNED_PLATFORMS.contains(&p) => Err(Box::new(Diagnostic::error(
             file,
             at(&["channels", name, "platform"]),
             "config/unsupported-platform",
             format!("channel `{name}`: platform `{p}` is not supported by this version yet"),
         )
-        .with_help("this version publishes to `platform: feed`; comment the channel out until its adapter lands"))),
+        .with_help("this version publishes to `feed` and `mastodon`; comment the channel out until its adapter lands"))),
         p => Err(Box::new(Diagnostic::error(
             file,
             at(&["channels", name, "platform"]),
@@ -139,10 +135,35 @@ pub fn channel(
             format!("channel `{name}`: unknown platform `{p}`"),
         )
         .with_help(format!(
-            "use one of: feed, {}",
+            "use one of: feed, mastodon, {}",
             PLANNED_PLATFORMS.join(", ")
         )))),
     }
+}
+
+/// Deserializes a channel's platform settings; errors point at the key.
+fn platform_settings<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    name: &str,
+    map: serde_yaml::Mapping,
+) -> Result<T, Box<Diagnostic>> {
+    let channel_span = locate::key(text, &["channels", name]).unwrap_or(Span::point(1, 1));
+    yaml::from_value(Value::Mapping(map)).map_err(|e| {
+        let (code, span) = match unknown_field(&e.message) {
+            Some(key) => (
+                "config/unknown-key",
+                locate::key(text, &["channels", name, key]).unwrap_or(channel_span),
+            ),
+            None => ("config/invalid", channel_span),
+        };
+        Box::new(Diagnostic::error(
+            file,
+            span,
+            code,
+            format!("channel `{name}`: {}", e.message),
+        ))
+    })
 }
 
 /// The key named in serde's "unknown field `x`, expected …" message.

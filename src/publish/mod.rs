@@ -3,6 +3,8 @@
 //! errors are classified so that the daemon knows whether a retry is safe.
 
 pub mod feed;
+pub mod http;
+pub mod mastodon;
 
 use crate::config::{Channel, ChannelSettings};
 use crate::content::Post;
@@ -74,10 +76,19 @@ pub trait Publisher: Send + Sync {
 }
 
 /// The registry: a publisher for `channel`; paths are relative to `root`.
-pub fn publisher_for(channel: &Channel, root: &Path) -> Box<dyn Publisher> {
-    match &channel.settings {
+/// Fails when the channel cannot work (a secret is missing, say), naming why.
+pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher>, String> {
+    Ok(match &channel.settings {
         ChannelSettings::Feed(settings) => {
             Box::new(feed::FeedPublisher::new(&channel.name, settings, root))
         }
-    }
+        ChannelSettings::Mastodon(settings) => {
+            let http = http::HttpCore::new(http::DEFAULT_TIMEOUT)?;
+            Box::new(mastodon::MastodonPublisher::new(
+                &channel.name,
+                settings,
+                http,
+            )?)
+        }
+    })
 }

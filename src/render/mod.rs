@@ -29,17 +29,44 @@ impl Rendered {
 }
 
 pub fn render(post: &Post, channel: &Channel) -> Rendered {
+    let text = plain::text(post, channel.platform());
     match &channel.settings {
-        ChannelSettings::Feed(_) => {
-            let text = plain::text(post);
-            Rendered {
-                length: graphemes(&text),
-                limit: None,
-                html: Some(html::body(post)),
-                text,
-            }
-        }
+        ChannelSettings::Feed(_) => Rendered {
+            length: graphemes(&text),
+            limit: None,
+            html: Some(html::body(post)),
+            text,
+        },
+        ChannelSettings::Mastodon(settings) => Rendered {
+            // The instance counts the content warning against the limit too.
+            length: mastodon_length(&text)
+                + post.meta.content_warning.as_deref().map_or(0, graphemes),
+            limit: Some(settings.max_characters),
+            html: None,
+            text,
+        },
     }
+}
+
+/// Mastodon's count: grapheme clusters, with every http(s) URL as 23.
+pub fn mastodon_length(text: &str) -> usize {
+    const URL_LENGTH: usize = 23;
+    let mut length = 0;
+    let mut rest = text;
+    while let Some(start) = rest
+        .find("http://")
+        .into_iter()
+        .chain(rest.find("https://"))
+        .min()
+    {
+        length += graphemes(&rest[..start]);
+        let url_end = rest[start..]
+            .find(char::is_whitespace)
+            .map_or(rest.len(), |e| start + e);
+        length += URL_LENGTH;
+        rest = &rest[url_end..];
+    }
+    length + graphemes(rest)
 }
 
 /// User-perceived characters, as most platforms count them.

@@ -5,8 +5,15 @@
 use crate::content::Post;
 use crate::content::doc::{Element, Node};
 
-pub fn text(post: &Post) -> String {
-    if let Some(text) = post.meta.overrides.get("feed").and_then(|o| o.text.clone()) {
+/// The post as plain text for `platform`; `overrides.<platform>.text` is
+/// used verbatim when the writer gave one.
+pub fn text(post: &Post, platform: &str) -> String {
+    if let Some(text) = post
+        .meta
+        .overrides
+        .get(platform)
+        .and_then(|o| o.text.clone())
+    {
         return text;
     }
     let mut out = body(post);
@@ -164,7 +171,7 @@ mod tests {
             &format!("---\ntitle: T\n{front}---\n{body}"),
         )
         .unwrap();
-        super::text(&post)
+        super::text(&post, "feed")
     }
 
     #[test]
