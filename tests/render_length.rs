@@ -494,3 +494,16 @@ fn thread_examples() {
     assert!(parts.len() >= 10 && parts.iter().all(|p| length::graphemes(p) <= 30));
     assert!(parts[9].starts_with(&format!("10/{} ", parts.len())));
 }
+
+#[test]
+fn thread_edge_cases_terminate() {
+    // A URL longer than the limit is kept whole, in a part of its own.
+    let url = format!("https://www.cdc.gov/{}", "a".repeat(80));
+    let text = format!("Read this. {url} Then act.");
+    let parts = thread::split(&text, 40, length::graphemes);
+    assert!(parts.iter().any(|p| p.ends_with(&url)), "{parts:?}");
+    // A limit smaller than the numbering still ends, one grapheme a part.
+    let parts = thread::split("abc def", 2, length::graphemes);
+    assert!(!parts.is_empty());
+    assert_eq!(thread::split("   ", 0, length::graphemes).len(), 1);
+}
