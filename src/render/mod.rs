@@ -1,8 +1,11 @@
 //! Rendering: a post as a given platform will show it, and its length as that
 //! platform counts it. Pure: the same post and channel give the same output.
 
+pub mod facets;
 pub mod html;
+pub mod length;
 pub mod plain;
+pub mod thread;
 
 use crate::config::{Channel, ChannelSettings};
 use crate::content::Post;
