@@ -42,34 +42,17 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
         },
         ChannelSettings::Mastodon(settings) => Rendered {
             // The instance counts the content warning against the limit too.
-            length: mastodon_length(&text)
-                + post.meta.content_warning.as_deref().map_or(0, graphemes),
+            length: length::mastodon(&text)
+                + post
+                    .meta
+                    .content_warning
+                    .as_deref()
+                    .map_or(0, length::mastodon),
             limit: Some(settings.max_characters),
             html: None,
             text,
         },
     }
-}
-
-/// Mastodon's count: grapheme clusters, with every http(s) URL as 23.
-pub fn mastodon_length(text: &str) -> usize {
-    const URL_LENGTH: usize = 23;
-    let mut length = 0;
-    let mut rest = text;
-    while let Some(start) = rest
-        .find("http://")
-        .into_iter()
-        .chain(rest.find("https://"))
-        .min()
-    {
-        length += graphemes(&rest[..start]);
-        let url_end = rest[start..]
-            .find(char::is_whitespace)
-            .map_or(rest.len(), |e| start + e);
-        length += URL_LENGTH;
-        rest = &rest[url_end..];
-    }
-    length + graphemes(rest)
 }
 
 /// User-perceived characters, as most platforms count them.
