@@ -50,6 +50,7 @@ fn rendered(text: &str) -> Rendered {
         length: text.chars().count(),
         limit: Some(500),
         html: None,
+        parts: Vec::new(),
     }
 }
 
@@ -400,4 +401,66 @@ async fn run_once_publishes_news_to_mastodon_and_records_the_status() {
     assert_eq!(mastodon["remote_id"], "4242");
     assert_eq!(mastodon["url"], "https://mastodon.example/@hospital/4242");
     assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+}
+
+/// Answers each status with the next id, as a server would.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl wiremock::Respond for Counting {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        ResponseTemplate::new(200).set_body_json(status_json(&format!("10{n}")))
+    }
+}
+
+#[tokio::test]
+async fn a_thread_is_posted_as_replies_each_with_its_own_idempotency_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Counting(std::sync::atomic::AtomicUsize::new(0)))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let post = post();
+    let mut r = rendered("One. Two. Three.");
+    r.parts = vec!["1/3 One.".into(), "2/3 Two.".into(), "3/3 Three.".into()];
+    let receipt = p
+        .publish(&PublishContext {
+            key: "t@m@1",
+            post: &post,
+            rendered: &r,
+            at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        receipt.remote_id, "101",
+        "the receipt is the thread's first status"
+    );
+    let requests = server.received_requests().await.unwrap();
+    let bodies: Vec<Value> = requests
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies[0].get("in_reply_to_id"), None);
+    assert_eq!(bodies[1]["in_reply_to_id"], "101");
+    assert_eq!(bodies[2]["in_reply_to_id"], "102");
+    assert_eq!(bodies[2]["status"], "3/3 Three.");
+    for body in &bodies {
+        assert_body_matches_the_openapi_schema(body);
+    }
+    let keys: std::collections::BTreeSet<_> = requests
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("idempotency-key")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(keys.len(), 3);
 }

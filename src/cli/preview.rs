@@ -55,6 +55,9 @@ pub struct Entry {
     pub text: Option<String>,
     pub length: Option<usize>,
     pub limit: Option<usize>,
+    /// The posts of a thread, when the post is split into one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<String>,
     pub blocked: Vec<String>,
 }
 
@@ -137,6 +140,11 @@ fn entry(repo: &Repo, p: &Publication) -> Entry {
         file: post.map(|p| p.file.clone()),
         length: rendered.as_ref().map(|r| r.length),
         limit: rendered.as_ref().and_then(|r| r.limit),
+        parts: rendered
+            .as_ref()
+            .filter(|r| r.parts.len() > 1)
+            .map(|r| r.parts.clone())
+            .unwrap_or_default(),
         text: rendered.map(|r| r.text),
         blocked,
     }

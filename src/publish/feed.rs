@@ -208,6 +208,7 @@ mod tests {
             length: 5,
             limit: None,
             html: Some("<p>Soap.</p>".into()),
+            parts: Vec::new(),
         };
         let ctx = PublishContext {
             key,
@@ -252,6 +253,7 @@ mod tests {
             length: 1,
             limit: None,
             html: None,
+            parts: Vec::new(),
         };
         let ctx = PublishContext {
             key: "k",

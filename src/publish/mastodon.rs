@@ -51,6 +51,8 @@ struct NewStatus<'a> {
     language: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     spoiler_text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_reply_to_id: Option<&'a str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,19 +102,53 @@ impl MastodonPublisher {
         })
     }
 
+    /// Posts the rendered parts: one status, or a thread where each part
+    /// replies to the one before. Each part has its own idempotency key, so
+    /// sending the publication again after a failure half-way repeats none.
     async fn send(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
+        let single = [ctx.rendered.text.clone()];
+        let parts: &[String] = if ctx.rendered.parts.is_empty() {
+            &single
+        } else {
+            &ctx.rendered.parts
+        };
+        let mut first: Option<Receipt> = None;
+        let mut previous: Option<String> = None;
+        for (index, part) in parts.iter().enumerate() {
+            let key = if index == 0 {
+                ctx.key.to_string()
+            } else {
+                format!("{}#{}", ctx.key, index + 1)
+            };
+            let receipt = self
+                .post_status(ctx, part, &key, previous.as_deref())
+                .await?;
+            previous = Some(receipt.remote_id.clone());
+            first.get_or_insert(receipt);
+        }
+        first.ok_or_else(|| PublishError::Permanent("nothing to post".to_string()))
+    }
+
+    async fn post_status(
+        &self,
+        ctx: &PublishContext<'_>,
+        text: &str,
+        key: &str,
+        in_reply_to_id: Option<&str>,
+    ) -> Result<Receipt, PublishError> {
         let body = NewStatus {
-            status: &ctx.rendered.text,
+            status: text,
             visibility: self.visibility,
             language: ctx.post.meta.lang.as_deref(),
             spoiler_text: ctx.post.meta.content_warning.as_deref(),
+            in_reply_to_id,
         };
         let response = self
             .http
             .client
             .post(&self.statuses_url)
             .bearer_auth(self.token.expose())
-            .header("Idempotency-Key", idempotency_key(ctx.key))
+            .header("Idempotency-Key", idempotency_key(key))
             .json(&body)
             .send()
             .await

@@ -23,6 +23,9 @@ pub struct Rendered {
     /// HTML body, for platforms that take HTML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// What is posted, one entry per post: `[text]`, or the numbered parts
+    /// of a thread when the post allows `thread: true` and is too long.
+    pub parts: Vec<String>,
 }
 
 impl Rendered {
@@ -38,24 +41,116 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
             length: graphemes(&text),
             limit: None,
             html: Some(html::body(post)),
+            parts: vec![text.clone()],
             text,
         },
-        ChannelSettings::Mastodon(settings) => Rendered {
-            // The instance counts the content warning against the limit too.
-            length: length::mastodon(&text)
-                + post
-                    .meta
-                    .content_warning
-                    .as_deref()
-                    .map_or(0, length::mastodon),
-            limit: Some(settings.max_characters),
-            html: None,
-            text,
-        },
+        // The instance counts the content warning against the limit too.
+        ChannelSettings::Mastodon(settings) => {
+            social(post, text, settings.max_characters, length::mastodon, true)
+        }
+    }
+}
+
+/// A social post: counted the platform's way against `limit`; split into a
+/// thread when it is too long and the writer allowed `thread: true`.
+/// `warning_counts`: the content warning is counted against the limit.
+fn social(
+    post: &Post,
+    text: String,
+    limit: usize,
+    count: fn(&str) -> usize,
+    warning_counts: bool,
+) -> Rendered {
+    let warning = if warning_counts {
+        post.meta.content_warning.as_deref().map_or(0, count)
+    } else {
+        0
+    };
+    let whole = count(&text) + warning;
+    let parts = if whole > limit && post.meta.thread && limit > warning {
+        thread::split(&text, limit - warning, count)
+    } else {
+        vec![text.clone()]
+    };
+    // For a thread, the longest part is what must fit.
+    let length = if parts.len() > 1 {
+        parts.iter().map(|p| count(p) + warning).max().unwrap_or(0)
+    } else {
+        whole
+    };
+    Rendered {
+        text,
+        length,
+        limit: Some(limit),
+        html: None,
+        parts,
     }
 }
 
 /// User-perceived characters, as most platforms count them.
 pub fn graphemes(text: &str) -> usize {
     text.graphemes(true).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Channel;
+    use crate::publish::mastodon::{Settings, Visibility};
+    use crate::secret::SecretRef;
+
+    fn mastodon(limit: usize) -> Channel {
+        Channel {
+            name: "m".into(),
+            settings: ChannelSettings::Mastodon(Settings {
+                base_url: "https://m.example".into(),
+                token: SecretRef::Env("T".into()),
+                visibility: Visibility::Public,
+                max_characters: limit,
+            }),
+        }
+    }
+
+    fn post(front: &str, body: &str) -> Post {
+        crate::content::parse(
+            "content/a.md",
+            &format!("---\ntitle: T\n{front}---\n{body}"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_long_post_with_thread_true_becomes_parts_that_each_fit() {
+        let body = "Wash your hands often. ".repeat(10);
+        let long = render(
+            &post("thread: true\ncontent_warning: CW\n", &body),
+            &mastodon(80),
+        );
+        assert!(long.parts.len() > 1);
+        assert!(!long.too_long());
+        assert!(
+            long.parts.iter().all(|p| length::mastodon(p) + 2 <= 80),
+            "{:?}",
+            long.parts
+        );
+        let refused = render(&post("", &body), &mastodon(80));
+        assert_eq!(refused.parts.len(), 1);
+        assert!(
+            refused.too_long(),
+            "without thread: true a long post is an error"
+        );
+    }
+
+    #[test]
+    fn the_content_warning_counts_against_mastodon_s_limit() {
+        let r = render(
+            &post(
+                "content_warning: Needles\n",
+                "See https://www.cdc.gov/flu/index.html now.\n",
+            ),
+            &mastodon(500),
+        );
+        // "See " + 23 for the URL + " now." = 32, plus 7 for the warning.
+        assert_eq!(r.length, 32 + 7);
+    }
 }
