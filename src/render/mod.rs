@@ -54,7 +54,7 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
 /// A social post: counted the platform's way against `limit`; split into a
 /// thread when it is too long and the writer allowed `thread: true`.
 /// `warning_counts`: the content warning is counted against the limit.
-fn social(
+pub fn social(
     post: &Post,
     text: String,
     limit: usize,
