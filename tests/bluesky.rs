@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use unicode_segmentation::UnicodeSegmentation;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
@@ -970,4 +970,92 @@ fn the_lexicon_check_refuses_records_the_pds_would_refuse() {
         let refused = std::panic::catch_unwind(|| assert_valid_create_record(&body));
         assert!(refused.is_err(), "{pointer} should be refused");
     }
+}
+
+/// The record getRecord returns for the first post of publication [`KEY`].
+fn found_first_post(cid: &str) -> Value {
+    json!({
+        "uri": format!("at://{DID}/app.bsky.feed.post/{}", tid_for(KEY, slot())),
+        "cid": cid,
+        "value": {"$type": "app.bsky.feed.post", "text": "1/3 ...", "createdAt": "2026-11-24T14:00:01.000Z"},
+    })
+}
+
+#[tokio::test]
+async fn a_thread_sent_again_finds_its_first_post_and_replies_to_it() {
+    let server = MockServer::start().await;
+    mount_sessions(&server, 1).await;
+    let first = tid_for(KEY, slot());
+    // The first part exists already: the reference PDS answers 500.
+    Mock::given(method("POST"))
+        .and(path(CREATE_RECORD))
+        .and(body_partial_json(json!({"rkey": first})))
+        .respond_with(xrpc_error(
+            500,
+            "InternalServerError",
+            "Internal Server Error",
+        ))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(GET_RECORD))
+        .and(query_param("rkey", first.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(found_first_post("bafyfound")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_created(&server, "access-1", 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut r = rendered("One. Two. Three.");
+    r.parts = vec!["1/3 One.".into(), "2/3 Two.".into(), "3/3 Three.".into()];
+    let receipt = publish(&p, &post(), &r).await.unwrap();
+    assert_eq!(
+        receipt.remote_id,
+        format!("at://{DID}/app.bsky.feed.post/{first}")
+    );
+    let creates = bodies(&server, CREATE_RECORD).await;
+    assert_eq!(creates.len(), 3, "part 1 tried once, then parts 2 and 3");
+    let root = json!({"uri": receipt.remote_id, "cid": "bafyfound"});
+    assert_eq!(creates[1]["record"]["reply"]["root"], root);
+    assert_eq!(creates[1]["record"]["reply"]["parent"], root);
+    assert_eq!(creates[2]["record"]["reply"]["root"], root);
+}
+
+#[tokio::test]
+async fn lookup_after_a_crash_asks_for_the_first_post_s_record_key() {
+    let server = MockServer::start().await;
+    mount_sessions(&server, 1).await;
+    Mock::given(method("GET"))
+        .and(path(GET_RECORD))
+        .and(query_param("repo", DID))
+        .and(query_param("rkey", tid_for(KEY, slot()).as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(found_first_post("bafyfound")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(GET_RECORD))
+        .respond_with(xrpc_error(400, "RecordNotFound", "Could not locate record"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let found = p.lookup(KEY).await.unwrap().unwrap();
+    assert_eq!(
+        found.remote_id,
+        format!("at://{DID}/app.bsky.feed.post/{}", tid_for(KEY, slot()))
+    );
+    assert_eq!(
+        p.lookup("tips/other@bluesky@2026-11-24T14:00:00Z")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        p.lookup("no-instant").await,
+        Err(PublishError::Permanent(_))
+    ));
 }

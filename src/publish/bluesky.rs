@@ -12,6 +12,8 @@
 //! again cannot post it twice: the reference PDS answers 500 when the key is
 //! taken, and after any 5xx the adapter asks `com.atproto.repo.getRecord`
 //! whether the record is there (found: success; `RecordNotFound`: retryable).
+//! The same question answers [`Publisher::lookup`] after a crash: the key of
+//! a publication ends with its slot instant, which gives its record key.
 //!
 //! What a record carries: the text; `langs` from the post's `lang`; link and
 //! hashtag facets (UTF-8 byte offsets, from [`facets::detect`]); a reply
@@ -475,14 +477,41 @@ impl BlueskyPublisher {
         }
         let (root, rkey) =
             first.ok_or_else(|| PublishError::Permanent("nothing to post".to_string()))?;
-        Ok(Receipt {
+        Ok(self.receipt(root, &rkey))
+    }
+
+    fn receipt(&self, root: StrongRef, rkey: &str) -> Receipt {
+        Receipt {
             remote_id: root.uri,
             url: Some(format!(
                 "https://bsky.app/profile/{}/post/{rkey}",
                 self.handle
             )),
-        })
+        }
     }
+
+    /// Whether publication `key` is on the account: its first post, under
+    /// the record key [`tid_for`] gives the key and the slot instant the key
+    /// ends with (`post@channel@2026-11-24T14:00:00Z`, see `plan::key`).
+    async fn find_publication(&self, key: &str) -> Result<Option<Receipt>, PublishError> {
+        let at = slot_of(key).ok_or_else(|| {
+            PublishError::Permanent(format!(
+                "`{key}` does not end with its slot instant, so its record key is unknown"
+            ))
+        })?;
+        let rkey = tid_for(key, at);
+        let session = self.session().await?;
+        Ok(self
+            .find(&session.did, &rkey)
+            .await?
+            .map(|found| self.receipt(found, &rkey)))
+    }
+}
+
+/// The slot instant a publication key ends with.
+fn slot_of(key: &str) -> Option<DateTime<Utc>> {
+    let (_, at) = key.rsplit_once('@')?;
+    DateTime::parse_from_rfc3339(at).ok().map(|at| at.to_utc())
 }
 
 impl Publisher for BlueskyPublisher {
@@ -495,6 +524,13 @@ impl Publisher for BlueskyPublisher {
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
         Box::pin(self.send(ctx))
+    }
+
+    /// Looks the first post up by its record key. For a thread interrupted
+    /// after its first post this answers "published" and the other parts are
+    /// not sent; sending the publication again would complete it.
+    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(self.find_publication(key))
     }
 }
 
