@@ -55,10 +55,19 @@ pub struct Entry {
     pub text: Option<String>,
     pub length: Option<usize>,
     pub limit: Option<usize>,
-    /// The posts of a thread, when the post is split into one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub parts: Vec<String>,
+    /// What is posted, one entry per post (several for a thread).
+    pub parts: Vec<Part>,
     pub blocked: Vec<String>,
+}
+
+/// One post of a publication, counted as its platform counts.
+#[derive(Debug, Serialize)]
+pub struct Part {
+    pub text: String,
+    pub length: usize,
+    /// Bluesky's rich-text facets (UTF-8 byte offsets), as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Vec<serde_json::Value>>,
 }
 
 pub async fn run(repo: &Path, args: Args) -> Result<u8> {
@@ -142,12 +151,23 @@ fn entry(repo: &Repo, p: &Publication) -> Entry {
         limit: rendered.as_ref().and_then(|r| r.limit),
         parts: rendered
             .as_ref()
-            .filter(|r| r.parts.len() > 1)
-            .map(|r| r.parts.clone())
-            .unwrap_or_default(),
+            .map_or_else(Vec::new, |r| parts(r, channel.map_or("", |c| c.platform()))),
         text: rendered.map(|r| r.text),
         blocked,
     }
+}
+
+fn parts(rendered: &render::Rendered, platform: &str) -> Vec<Part> {
+    let count = render::length::counter(platform).unwrap_or(render::graphemes);
+    rendered
+        .parts
+        .iter()
+        .map(|text| Part {
+            length: count(text),
+            facets: (platform == "bluesky").then(|| render::facets::detect(text).facets),
+            text: text.clone(),
+        })
+        .collect()
 }
 
 fn text(entries: &[Entry], repo: &Repo, from: DateTime<Utc>, until: DateTime<Utc>) -> String {
@@ -181,11 +201,19 @@ fn text(entries: &[Entry], repo: &Repo, from: DateTime<Utc>, until: DateTime<Utc
         for reason in &e.blocked {
             let _ = writeln!(out, "  BLOCKED: {reason}");
         }
-        if let Some(text) = &e.text {
+        let limit = e.limit.map_or(String::new(), |l| format!(" of {l}"));
+        if e.parts.len() > 1 {
+            for (i, part) in e.parts.iter().enumerate() {
+                let _ = writeln!(out, "  thread post {} of {}:", i + 1, e.parts.len());
+                for line in part.text.lines() {
+                    let _ = writeln!(out, "  │ {line}");
+                }
+                let _ = writeln!(out, "  {} characters{limit}", part.length);
+            }
+        } else if let Some(text) = &e.text {
             for line in text.lines() {
                 let _ = writeln!(out, "  │ {line}");
             }
-            let limit = e.limit.map_or(String::new(), |l| format!(" of {l}"));
             let _ = writeln!(out, "  {} characters{limit}", e.length.unwrap_or(0));
         }
         out.push('\n');

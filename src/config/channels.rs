@@ -5,6 +5,7 @@
 use super::duration::ConfigDuration;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::locate;
+use crate::publish;
 use crate::yaml::{self, Value};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -35,7 +36,8 @@ pub struct Channel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChannelSettings {
     Feed(FeedSettings),
-    Mastodon(crate::publish::mastodon::Settings),
+    Mastodon(publish::mastodon::Settings),
+    Bluesky(publish::bluesky::Settings),
 }
 
 impl Channel {
@@ -43,6 +45,7 @@ impl Channel {
         match self.settings {
             ChannelSettings::Feed(_) => "feed",
             ChannelSettings::Mastodon(_) => "mastodon",
+            ChannelSettings::Bluesky(_) => "bluesky",
         }
     }
 }
@@ -68,10 +71,13 @@ fn default_max_entries() -> usize {
     50
 }
 
+/// Platforms this version publishes to.
+pub const SUPPORTED_PLATFORMS: &[&str] = &["feed", "mastodon", "bluesky"];
+
 /// Platforms that later versions publish to; named so that the error says
 /// "not yet" rather than "unknown".
 const PLANNED_PLATFORMS: &[&str] = &[
-    "bluesky", "x", "facebook", "linkedin", "telegram", "slack", "discord", "teams", "webhook",
+    "x", "facebook", "linkedin", "telegram", "slack", "discord", "teams", "webhook",
 ];
 
 /// Builds one channel from its YAML mapping; errors point into `text`.
@@ -104,41 +110,64 @@ pub fn channel(
             ));
         }
     };
-    match platform.as_str() {
-        "feed" => Ok(Channel {
-            name: name.to_string(),
-            settings: ChannelSettings::Feed(platform_settings(file, text, name, map)?),
-        }),
+    let endpoint = |key: &str, url: &str| {
+        publish::http::check_endpoint(url).map_err(|m| {
+            Box::new(Diagnostic::error(
+                file,
+                at(&["channels", name, key]),
+                "config/insecure-endpoint",
+                format!("channel `{name}`: {m}"),
+            ))
+        })
+    };
+    let settings = match platform.as_str() {
+        "feed" => ChannelSettings::Feed(platform_settings(file, text, name, map)?),
         "mastodon" => {
-            let mastodon: crate::publish::mastodon::Settings = platform_settings(file, text, name, map)?;
-            crate::publish::http::check_endpoint(&mastodon.base_url).map_err(|m| {
-                Box::new(Diagnostic::error(
-                    file,
-                    at(&["channels", name, "base_url"]),
-                    "config/insecure-endpoint",
-                    format!("channel `{name}`: {m}"),
-                ))
-            })?;
-            Ok(Channel { name: name.to_string(), settings: ChannelSettings::Mastodon(mastodon) })
+            let settings: publish::mastodon::Settings = platform_settings(file, text, name, map)?;
+            endpoint("base_url", &settings.base_url)?;
+            ChannelSettings::Mastodon(settings)
         }
-        p if PLANNED_PLATFORMS.contains(&p) => Err(Box::new(Diagnostic::error(
-            file,
-            at(&["channels", name, "platform"]),
-            "config/unsupported-platform",
-            format!("channel `{name}`: platform `{p}` is not supported by this version yet"),
-        )
-        .with_help("this version publishes to `feed` and `mastodon`; comment the channel out until its adapter lands"))),
-        p => Err(Box::new(Diagnostic::error(
-            file,
-            at(&["channels", name, "platform"]),
-            "config/unknown-platform",
-            format!("channel `{name}`: unknown platform `{p}`"),
-        )
-        .with_help(format!(
-            "use one of: feed, mastodon, {}",
-            PLANNED_PLATFORMS.join(", ")
-        )))),
-    }
+        "bluesky" => {
+            let settings: publish::bluesky::Settings = platform_settings(file, text, name, map)?;
+            endpoint("service", &settings.service)?;
+            ChannelSettings::Bluesky(settings)
+        }
+        p if PLANNED_PLATFORMS.contains(&p) => {
+            return Err(Box::new(
+                Diagnostic::error(
+                    file,
+                    at(&["channels", name, "platform"]),
+                    "config/unsupported-platform",
+                    format!(
+                        "channel `{name}`: platform `{p}` is not supported by this version yet"
+                    ),
+                )
+                .with_help(format!(
+                    "this version publishes to {}; comment the channel out until its adapter lands",
+                    SUPPORTED_PLATFORMS.join(", ")
+                )),
+            ));
+        }
+        p => {
+            return Err(Box::new(
+                Diagnostic::error(
+                    file,
+                    at(&["channels", name, "platform"]),
+                    "config/unknown-platform",
+                    format!("channel `{name}`: unknown platform `{p}`"),
+                )
+                .with_help(format!(
+                    "use one of: {}, {}",
+                    SUPPORTED_PLATFORMS.join(", "),
+                    PLANNED_PLATFORMS.join(", ")
+                )),
+            ));
+        }
+    };
+    Ok(Channel {
+        name: name.to_string(),
+        settings,
+    })
 }
 
 /// Deserializes a channel's platform settings; errors point at the key.

@@ -79,17 +79,15 @@ pub trait Publisher: Send + Sync {
 /// The registry: a publisher for `channel`; paths are relative to `root`.
 /// Fails when the channel cannot work (a secret is missing, say), naming why.
 pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher>, String> {
+    let name = channel.name.as_str();
+    let http = || http::HttpCore::new(http::DEFAULT_TIMEOUT);
     Ok(match &channel.settings {
-        ChannelSettings::Feed(settings) => {
-            Box::new(feed::FeedPublisher::new(&channel.name, settings, root))
-        }
+        ChannelSettings::Feed(settings) => Box::new(feed::FeedPublisher::new(name, settings, root)),
         ChannelSettings::Mastodon(settings) => {
-            let http = http::HttpCore::new(http::DEFAULT_TIMEOUT)?;
-            Box::new(mastodon::MastodonPublisher::new(
-                &channel.name,
-                settings,
-                http,
-            )?)
+            Box::new(mastodon::MastodonPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Bluesky(settings) => {
+            Box::new(bluesky::BlueskyPublisher::new(name, settings, http()?)?)
         }
     })
 }

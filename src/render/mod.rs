@@ -48,6 +48,7 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
         ChannelSettings::Mastodon(settings) => {
             social(post, text, settings.max_characters, length::mastodon, true)
         }
+        ChannelSettings::Bluesky(settings) => crate::publish::bluesky::render(post, settings),
     }
 }
 
