@@ -4,6 +4,7 @@
 
 pub mod feed;
 pub mod http;
+pub mod linkedin;
 pub mod mastodon;
 
 use crate::config::{Channel, ChannelSettings};
