@@ -2,6 +2,7 @@
 //! settings. A publisher sends one rendered post and returns where it went;
 //! errors are classified so that the daemon knows whether a retry is safe.
 
+pub mod facebook;
 pub mod feed;
 pub mod http;
 pub mod linkedin;
