@@ -38,6 +38,8 @@ pub enum ChannelSettings {
     Feed(FeedSettings),
     Mastodon(publish::mastodon::Settings),
     Bluesky(publish::bluesky::Settings),
+    Linkedin(publish::linkedin::Settings),
+    Facebook(publish::facebook::Settings),
 }
 
 impl Channel {
@@ -46,6 +48,8 @@ impl Channel {
             ChannelSettings::Feed(_) => "feed",
             ChannelSettings::Mastodon(_) => "mastodon",
             ChannelSettings::Bluesky(_) => "bluesky",
+            ChannelSettings::Linkedin(_) => "linkedin",
+            ChannelSettings::Facebook(_) => "facebook",
         }
     }
 }
@@ -72,13 +76,11 @@ fn default_max_entries() -> usize {
 }
 
 /// Platforms this version publishes to.
-pub const SUPPORTED_PLATFORMS: &[&str] = &["feed", "mastodon", "bluesky"];
+pub const SUPPORTED_PLATFORMS: &[&str] = &["feed", "mastodon", "bluesky", "linkedin", "facebook"];
 
 /// Platforms that later versions publish to; named so that the error says
 /// "not yet" rather than "unknown".
-const PLANNED_PLATFORMS: &[&str] = &[
-    "x", "facebook", "linkedin", "telegram", "slack", "discord", "teams", "webhook",
-];
+const PLANNED_PLATFORMS: &[&str] = &["x", "telegram", "slack", "discord", "teams", "webhook"];
 
 /// Builds one channel from its YAML mapping; errors point into `text`.
 pub fn channel(
@@ -120,6 +122,14 @@ pub fn channel(
             ))
         })
     };
+    let invalid = |message: String| {
+        Box::new(Diagnostic::error(
+            file,
+            at(&["channels", name]),
+            "config/invalid",
+            format!("channel `{name}`: {message}"),
+        ))
+    };
     let settings = match platform.as_str() {
         "feed" => ChannelSettings::Feed(platform_settings(file, text, name, map)?),
         "mastodon" => {
@@ -131,6 +141,24 @@ pub fn channel(
             let settings: publish::bluesky::Settings = platform_settings(file, text, name, map)?;
             endpoint("service", &settings.service)?;
             ChannelSettings::Bluesky(settings)
+        }
+        "linkedin" => {
+            let settings: publish::linkedin::Settings = platform_settings(file, text, name, map)?;
+            settings
+                .api_base
+                .as_deref()
+                .map_or(Ok(()), |url| endpoint("api_base", url))?;
+            settings.validate().map_err(invalid)?;
+            ChannelSettings::Linkedin(settings)
+        }
+        "facebook" => {
+            let settings: publish::facebook::Settings = platform_settings(file, text, name, map)?;
+            settings
+                .graph_base
+                .as_deref()
+                .map_or(Ok(()), |url| endpoint("graph_base", url))?;
+            settings.validate().map_err(invalid)?;
+            ChannelSettings::Facebook(settings)
         }
         p if PLANNED_PLATFORMS.contains(&p) => {
             return Err(Box::new(

@@ -3,8 +3,10 @@
 //! errors are classified so that the daemon knows whether a retry is safe.
 
 pub mod bluesky;
+pub mod facebook;
 pub mod feed;
 pub mod http;
+pub mod linkedin;
 pub mod mastodon;
 
 use crate::config::{Channel, ChannelSettings};
@@ -88,6 +90,12 @@ pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher
         }
         ChannelSettings::Bluesky(settings) => {
             Box::new(bluesky::BlueskyPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Linkedin(settings) => {
+            Box::new(linkedin::LinkedInPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Facebook(settings) => {
+            Box::new(facebook::FacebookPublisher::new(name, settings, http()?)?)
         }
     })
 }

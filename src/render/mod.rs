@@ -49,6 +49,8 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
             social(post, text, settings.max_characters, length::mastodon, true)
         }
         ChannelSettings::Bluesky(settings) => crate::publish::bluesky::render(post, settings),
+        ChannelSettings::Linkedin(settings) => crate::publish::linkedin::render(post, settings),
+        ChannelSettings::Facebook(settings) => crate::publish::facebook::render(post, settings),
     }
 }
 
