@@ -5,6 +5,7 @@ pub mod facets;
 pub mod html;
 pub mod length;
 pub mod plain;
+pub mod telegram;
 pub mod thread;
 
 use crate::config::{Channel, ChannelSettings};
