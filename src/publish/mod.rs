@@ -6,6 +6,7 @@ pub mod feed;
 pub mod http;
 pub mod mastodon;
 pub mod telegram;
+pub mod webhook;
 
 use crate::config::{Channel, ChannelSettings};
 use crate::content::Post;
