@@ -2,9 +2,12 @@
 //! settings. A publisher sends one rendered post and returns where it went;
 //! errors are classified so that the daemon knows whether a retry is safe.
 
+pub mod discord;
 pub mod feed;
 pub mod http;
 pub mod mastodon;
+pub mod slack;
+pub mod teams;
 pub mod telegram;
 pub mod webhook;
 

@@ -97,6 +97,30 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
+/// [`http::check_endpoint`] for a URL that is itself a secret (Slack,
+/// Discord and Teams webhooks): the message names where the URL came from,
+/// never the URL.
+pub(crate) fn check_secret_url(url: &Secret, from: &SecretRef) -> Result<(), String> {
+    http::check_endpoint(url.expose()).map_err(|_| {
+        format!("the webhook URL from {from} must be an https URL (plain http only on loopback)")
+    })
+}
+
+/// Removes `secret` from an error's message: defence in depth for adapters
+/// whose URL or token must never be shown.
+pub(crate) fn scrub(error: PublishError, secret: &Secret) -> PublishError {
+    let clean = |m: String| m.replace(secret.expose(), "[redacted]");
+    match error {
+        PublishError::Retryable(m) => PublishError::Retryable(clean(m)),
+        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
+            reset,
+            message: clean(message),
+        },
+        PublishError::Auth(m) => PublishError::Auth(clean(m)),
+        PublishError::Permanent(m) => PublishError::Permanent(clean(m)),
+    }
+}
+
 pub struct WebhookPublisher {
     name: String,
     url: String,

@@ -5,6 +5,7 @@ pub mod facets;
 pub mod html;
 pub mod length;
 pub mod plain;
+pub mod slack;
 pub mod telegram;
 pub mod thread;
 
