@@ -15,8 +15,7 @@
 //! (float), "global": bool}`.
 
 use super::http::{self, HttpCore};
-use super::telegram::partly_sent;
-use super::webhook::{check_secret_url, scrub};
+use super::webhook::{check_secret_url, partly_sent, scrub};
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
 use crate::content::Post;
 use crate::render::{Rendered, plain, social};
@@ -157,7 +156,7 @@ impl DiscordPublisher {
             let receipt = self
                 .post(part)
                 .await
-                .map_err(|e| scrub(e, &self.webhook))
+                .map_err(|e| scrub(&self.webhook, e))
                 .map_err(|e| {
                     if index == 0 {
                         e

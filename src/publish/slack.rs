@@ -13,8 +13,7 @@
 //! temporary.
 
 use super::http::{self, HttpCore};
-use super::telegram::partly_sent;
-use super::webhook::{check_secret_url, key_hash, scrub};
+use super::webhook::{check_secret_url, key_hash, partly_sent, scrub};
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
 use crate::secret::{Secret, SecretRef};
 use chrono::Utc;
@@ -75,7 +74,7 @@ impl SlackPublisher {
         for (index, part) in parts.iter().enumerate() {
             self.post(part)
                 .await
-                .map_err(|e| scrub(e, &self.webhook))
+                .map_err(|e| scrub(&self.webhook, e))
                 .map_err(|e| {
                     if index == 0 {
                         e

@@ -107,7 +107,7 @@ impl TeamsPublisher {
         );
         self.post(&body)
             .await
-            .map_err(|e| scrub(e, &self.webhook))?;
+            .map_err(|e| scrub(&self.webhook, e))?;
         Ok(Receipt {
             remote_id: key_hash(ctx.key),
             url: None,

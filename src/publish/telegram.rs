@@ -10,6 +10,7 @@
 //! token as well.
 
 use super::http::{self, HttpCore};
+use super::webhook::{partly_sent, scrub};
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
 use crate::secret::{Secret, SecretRef};
 use chrono::{TimeDelta, Utc};
@@ -202,13 +203,13 @@ impl TelegramPublisher {
             .json(body)
             .send()
             .await
-            .map_err(|e| self.scrub(http::classify_transport(&e.without_url())))?;
+            .map_err(|e| scrub(&self.token, http::classify_transport(&e.without_url())))?;
         let status = response.status();
         let headers = response.headers().clone();
         let text = response
             .text()
             .await
-            .map_err(|e| self.scrub(http::classify_transport(&e.without_url())))?;
+            .map_err(|e| scrub(&self.token, http::classify_transport(&e.without_url())))?;
         let mut answer = serde_json::from_str::<Answer>(&text).ok();
         if status.is_success()
             && let Some(a) = answer.as_mut()
@@ -225,7 +226,7 @@ impl TelegramPublisher {
             } else {
                 http::classify_status(status, &headers, &shown, now)
             };
-            return Err(self.scrub(error));
+            return Err(scrub(&self.token, error));
         };
         let mut message = answer
             .description
@@ -246,42 +247,7 @@ impl TelegramPublisher {
             _ if status.is_success() => PublishError::Permanent(message),
             other => other,
         };
-        Err(self.scrub(error))
-    }
-
-    /// Defence in depth: no message leaves with the token in it.
-    fn scrub(&self, error: PublishError) -> PublishError {
-        let token = self.token.expose();
-        let clean = |m: String| m.replace(token, "[redacted]");
-        match error {
-            PublishError::Retryable(m) => PublishError::Retryable(clean(m)),
-            PublishError::RateLimited { reset, message } => PublishError::RateLimited {
-                reset,
-                message: clean(message),
-            },
-            PublishError::Auth(m) => PublishError::Auth(clean(m)),
-            PublishError::Permanent(m) => PublishError::Permanent(clean(m)),
-        }
-    }
-}
-
-/// A thread that failed after its first part: sending it again repeats the
-/// parts already posted, so the message says so.
-pub(crate) fn partly_sent(error: PublishError, index: usize, total: usize) -> PublishError {
-    let note = |m: String| {
-        format!(
-            "part {} of {total} failed, {index} already posted: {m}",
-            index + 1
-        )
-    };
-    match error {
-        PublishError::Retryable(m) => PublishError::Retryable(note(m)),
-        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
-            reset,
-            message: note(message),
-        },
-        PublishError::Auth(m) => PublishError::Auth(note(m)),
-        PublishError::Permanent(m) => PublishError::Permanent(note(m)),
+        Err(scrub(&self.token, error))
     }
 }
 

@@ -108,7 +108,7 @@ pub(crate) fn check_secret_url(url: &Secret, from: &SecretRef) -> Result<(), Str
 
 /// Removes `secret` from an error's message: defence in depth for adapters
 /// whose URL or token must never be shown.
-pub(crate) fn scrub(error: PublishError, secret: &Secret) -> PublishError {
+pub(crate) fn scrub(secret: &Secret, error: PublishError) -> PublishError {
     let clean = |m: String| m.replace(secret.expose(), "[redacted]");
     match error {
         PublishError::Retryable(m) => PublishError::Retryable(clean(m)),
@@ -118,6 +118,26 @@ pub(crate) fn scrub(error: PublishError, secret: &Secret) -> PublishError {
         },
         PublishError::Auth(m) => PublishError::Auth(clean(m)),
         PublishError::Permanent(m) => PublishError::Permanent(clean(m)),
+    }
+}
+
+/// A thread that failed after its first part: sending it again repeats the
+/// parts already posted, so the message says so.
+pub(crate) fn partly_sent(error: PublishError, index: usize, total: usize) -> PublishError {
+    let note = |m: String| {
+        format!(
+            "part {} of {total} failed, {index} already posted: {m}",
+            index + 1
+        )
+    };
+    match error {
+        PublishError::Retryable(m) => PublishError::Retryable(note(m)),
+        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
+            reset,
+            message: note(message),
+        },
+        PublishError::Auth(m) => PublishError::Auth(note(m)),
+        PublishError::Permanent(m) => PublishError::Permanent(note(m)),
     }
 }
 
