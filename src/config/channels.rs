@@ -40,6 +40,11 @@ pub enum ChannelSettings {
     Bluesky(publish::bluesky::Settings),
     Linkedin(publish::linkedin::Settings),
     Facebook(publish::facebook::Settings),
+    Telegram(publish::telegram::Settings),
+    Slack(publish::slack::Settings),
+    Discord(publish::discord::Settings),
+    Teams(publish::teams::Settings),
+    Webhook(publish::webhook::Settings),
 }
 
 impl Channel {
@@ -50,6 +55,11 @@ impl Channel {
             ChannelSettings::Bluesky(_) => "bluesky",
             ChannelSettings::Linkedin(_) => "linkedin",
             ChannelSettings::Facebook(_) => "facebook",
+            ChannelSettings::Telegram(_) => "telegram",
+            ChannelSettings::Slack(_) => "slack",
+            ChannelSettings::Discord(_) => "discord",
+            ChannelSettings::Teams(_) => "teams",
+            ChannelSettings::Webhook(_) => "webhook",
         }
     }
 }
@@ -76,7 +86,10 @@ fn default_max_entries() -> usize {
 }
 
 /// Platforms this version publishes to.
-pub const SUPPORTED_PLATFORMS: &[&str] = &["feed", "mastodon", "bluesky", "linkedin", "facebook"];
+pub const SUPPORTED_PLATFORMS: &[&str] = &[
+    "feed", "mastodon", "bluesky", "linkedin", "facebook", "telegram", "slack", "discord", "teams",
+    "webhook",
+];
 
 /// Platforms that later versions publish to; named so that the error says
 /// "not yet" rather than "unknown".
@@ -159,6 +172,23 @@ pub fn channel(
                 .map_or(Ok(()), |url| endpoint("graph_base", url))?;
             settings.validate().map_err(invalid)?;
             ChannelSettings::Facebook(settings)
+        }
+        "telegram" => {
+            let settings: publish::telegram::Settings = platform_settings(file, text, name, map)?;
+            settings
+                .api_base
+                .as_deref()
+                .map_or(Ok(()), |url| endpoint("api_base", url))?;
+            ChannelSettings::Telegram(settings)
+        }
+        // The webhook URLs of these three are secrets: checked when resolved.
+        "slack" => ChannelSettings::Slack(platform_settings(file, text, name, map)?),
+        "discord" => ChannelSettings::Discord(platform_settings(file, text, name, map)?),
+        "teams" => ChannelSettings::Teams(platform_settings(file, text, name, map)?),
+        "webhook" => {
+            let settings: publish::webhook::Settings = platform_settings(file, text, name, map)?;
+            endpoint("url", &settings.url)?;
+            ChannelSettings::Webhook(settings)
         }
         p if PLANNED_PLATFORMS.contains(&p) => {
             return Err(Box::new(

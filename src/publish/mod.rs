@@ -3,11 +3,16 @@
 //! errors are classified so that the daemon knows whether a retry is safe.
 
 pub mod bluesky;
+pub mod discord;
 pub mod facebook;
 pub mod feed;
 pub mod http;
 pub mod linkedin;
 pub mod mastodon;
+pub mod slack;
+pub mod teams;
+pub mod telegram;
+pub mod webhook;
 
 use crate::config::{Channel, ChannelSettings};
 use crate::content::Post;
@@ -96,6 +101,21 @@ pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher
         }
         ChannelSettings::Facebook(settings) => {
             Box::new(facebook::FacebookPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Telegram(settings) => {
+            Box::new(telegram::TelegramPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Slack(settings) => {
+            Box::new(slack::SlackPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Discord(settings) => {
+            Box::new(discord::DiscordPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Teams(settings) => {
+            Box::new(teams::TeamsPublisher::new(name, settings, http()?)?)
+        }
+        ChannelSettings::Webhook(settings) => {
+            Box::new(webhook::WebhookPublisher::new(name, settings, http()?)?)
         }
     })
 }

@@ -5,6 +5,8 @@ pub mod facets;
 pub mod html;
 pub mod length;
 pub mod plain;
+pub mod slack;
+pub mod telegram;
 pub mod thread;
 
 use crate::config::{Channel, ChannelSettings};
@@ -37,13 +39,7 @@ impl Rendered {
 pub fn render(post: &Post, channel: &Channel) -> Rendered {
     let text = plain::text(post, channel.platform());
     match &channel.settings {
-        ChannelSettings::Feed(_) => Rendered {
-            length: graphemes(&text),
-            limit: None,
-            html: Some(html::body(post)),
-            parts: vec![text.clone()],
-            text,
-        },
+        ChannelSettings::Feed(_) => document(post, text),
         // The instance counts the content warning against the limit too.
         ChannelSettings::Mastodon(settings) => {
             social(post, text, settings.max_characters, length::mastodon, true)
@@ -51,6 +47,23 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
         ChannelSettings::Bluesky(settings) => crate::publish::bluesky::render(post, settings),
         ChannelSettings::Linkedin(settings) => crate::publish::linkedin::render(post, settings),
         ChannelSettings::Facebook(settings) => crate::publish::facebook::render(post, settings),
+        ChannelSettings::Telegram(_) => telegram::render(post),
+        ChannelSettings::Slack(_) => slack::render(post),
+        ChannelSettings::Discord(_) => crate::publish::discord::render(post),
+        ChannelSettings::Teams(_) => crate::publish::teams::render(post),
+        // The generic webhook sends the plain text and the HTML.
+        ChannelSettings::Webhook(_) => document(post, text),
+    }
+}
+
+/// A document channel (a feed, a website): HTML and plain text, no limit.
+fn document(post: &Post, text: String) -> Rendered {
+    Rendered {
+        length: graphemes(&text),
+        limit: None,
+        html: Some(html::body(post)),
+        parts: vec![text.clone()],
+        text,
     }
 }
 
