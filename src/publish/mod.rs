@@ -5,6 +5,7 @@
 pub mod feed;
 pub mod http;
 pub mod mastodon;
+pub mod x;
 
 use crate::config::{Channel, ChannelSettings};
 use crate::content::Post;
