@@ -32,9 +32,10 @@
 //!     access_token_secret: env:X_ACCESS_TOKEN_SECRET
 //! ```
 //!
-//! A refreshed token pair lives in memory only. X rotates refresh tokens, so
-//! after a refresh the configured refresh token is spent: on the next start
-//! the configured tokens must be replaced (the 401 then says so).
+//! A refreshed token pair lives in memory only. X answers a refresh with a
+//! new refresh token, and the one used should be taken as spent: after a
+//! restart the configured tokens may need replacing (the failed refresh then
+//! says so, as an authentication error).
 
 use super::http::{self, HttpCore};
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
@@ -212,8 +213,8 @@ struct Tokens {
 enum Credentials {
     OAuth2 {
         /// Behind an async lock, held across a refresh so that two
-        /// publications refused at once refresh only once (X rotates the
-        /// refresh token: a second refresh with the old one would fail).
+        /// publications refused at once refresh only once (a refresh returns
+        /// a new refresh token; a second refresh with the old one may fail).
         tokens: tokio::sync::Mutex<Tokens>,
         client_id: Option<String>,
         client_secret: Option<Secret>,
