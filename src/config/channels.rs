@@ -45,6 +45,7 @@ pub enum ChannelSettings {
     Discord(publish::discord::Settings),
     Teams(publish::teams::Settings),
     Webhook(publish::webhook::Settings),
+    X(publish::x::Settings),
 }
 
 impl Channel {
@@ -60,6 +61,7 @@ impl Channel {
             ChannelSettings::Discord(_) => "discord",
             ChannelSettings::Teams(_) => "teams",
             ChannelSettings::Webhook(_) => "webhook",
+            ChannelSettings::X(_) => "x",
         }
     }
 }
@@ -88,12 +90,8 @@ fn default_max_entries() -> usize {
 /// Platforms this version publishes to.
 pub const SUPPORTED_PLATFORMS: &[&str] = &[
     "feed", "mastodon", "bluesky", "linkedin", "facebook", "telegram", "slack", "discord", "teams",
-    "webhook",
+    "webhook", "x",
 ];
-
-/// Platforms that later versions publish to; named so that the error says
-/// "not yet" rather than "unknown".
-const PLANNED_PLATFORMS: &[&str] = &["x", "telegram", "slack", "discord", "teams", "webhook"];
 
 /// Builds one channel from its YAML mapping; errors point into `text`.
 pub fn channel(
@@ -185,26 +183,18 @@ pub fn channel(
         "slack" => ChannelSettings::Slack(platform_settings(file, text, name, map)?),
         "discord" => ChannelSettings::Discord(platform_settings(file, text, name, map)?),
         "teams" => ChannelSettings::Teams(platform_settings(file, text, name, map)?),
+        "x" => {
+            let settings: publish::x::Settings = platform_settings(file, text, name, map)?;
+            settings
+                .api_base
+                .as_deref()
+                .map_or(Ok(()), |url| endpoint("api_base", url))?;
+            ChannelSettings::X(settings)
+        }
         "webhook" => {
             let settings: publish::webhook::Settings = platform_settings(file, text, name, map)?;
             endpoint("url", &settings.url)?;
             ChannelSettings::Webhook(settings)
-        }
-        p if PLANNED_PLATFORMS.contains(&p) => {
-            return Err(Box::new(
-                Diagnostic::error(
-                    file,
-                    at(&["channels", name, "platform"]),
-                    "config/unsupported-platform",
-                    format!(
-                        "channel `{name}`: platform `{p}` is not supported by this version yet"
-                    ),
-                )
-                .with_help(format!(
-                    "this version publishes to {}; comment the channel out until its adapter lands",
-                    SUPPORTED_PLATFORMS.join(", ")
-                )),
-            ));
         }
         p => {
             return Err(Box::new(
@@ -214,11 +204,7 @@ pub fn channel(
                     "config/unknown-platform",
                     format!("channel `{name}`: unknown platform `{p}`"),
                 )
-                .with_help(format!(
-                    "use one of: {}, {}",
-                    SUPPORTED_PLATFORMS.join(", "),
-                    PLANNED_PLATFORMS.join(", ")
-                )),
+                .with_help(format!("use one of: {}", SUPPORTED_PLATFORMS.join(", "))),
             ));
         }
     };

@@ -13,6 +13,7 @@ pub mod slack;
 pub mod teams;
 pub mod telegram;
 pub mod webhook;
+pub mod x;
 
 use crate::config::{Channel, ChannelSettings};
 use crate::content::Post;
@@ -114,6 +115,7 @@ pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher
         ChannelSettings::Teams(settings) => {
             Box::new(teams::TeamsPublisher::new(name, settings, http()?)?)
         }
+        ChannelSettings::X(settings) => Box::new(x::XPublisher::new(name, settings, http()?)?),
         ChannelSettings::Webhook(settings) => {
             Box::new(webhook::WebhookPublisher::new(name, settings, http()?)?)
         }

@@ -53,6 +53,7 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
         ChannelSettings::Teams(_) => crate::publish::teams::render(post),
         // The generic webhook sends the plain text and the HTML.
         ChannelSettings::Webhook(_) => document(post, text),
+        ChannelSettings::X(settings) => crate::publish::x::render(post, settings),
     }
 }
 
