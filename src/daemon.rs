@@ -421,6 +421,17 @@ impl Daemon {
             }
             None => bail!("no publisher for channel {}", p.channel),
         };
+        // The image comes from the same commit as the post.
+        let image = match load_image(&self.repo.snapshot, post) {
+            Ok(image) => image,
+            Err(reason) => {
+                report.held += 1;
+                if self.reported.insert(format!("image:{key}")) {
+                    error!(key = %key, "held: {reason}");
+                }
+                return Ok(());
+            }
+        };
         let Some(ledger) = &self.ledger else {
             bail!("no ledger open");
         };
@@ -437,6 +448,7 @@ impl Daemon {
             return Ok(());
         }
         let ctx = PublishContext {
+            image: image.as_ref(),
             key: &key,
             post,
             rendered: &rendered,
@@ -625,6 +637,33 @@ fn publishers(
             (c.name.clone(), publisher)
         })
         .collect()
+}
+
+/// The post's image from `snapshot`, or why it cannot be read.
+fn load_image(
+    snapshot: &Snapshot,
+    post: &crate::content::Post,
+) -> Result<Option<publish::Image>, String> {
+    let Some(image) = &post.meta.image else {
+        return Ok(None);
+    };
+    let mime = publish::Image::mime_for(&image.path)
+        .ok_or_else(|| format!("image {} is not PNG, JPEG, GIF or WebP", image.path))?;
+    let bytes = snapshot
+        .read_file(&image.path)
+        .map_err(|e| format!("cannot read image {}: {e:#}", image.path))?
+        .ok_or_else(|| format!("image {} is not in the repository", image.path))?;
+    Ok(Some(publish::Image {
+        bytes,
+        mime,
+        alt: image.alt.clone().unwrap_or_default(),
+        file_name: image
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&image.path)
+            .to_string(),
+    }))
 }
 
 /// What was sent: the post file and the text as rendered for the channel.

@@ -79,6 +79,31 @@ impl Snapshot {
         Ok(files)
     }
 
+    /// One file's bytes by its path relative to the root; `None` when the
+    /// snapshot has no such file. Paths that leave the repository are refused.
+    pub fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        if !is_inside(path) {
+            bail!("`{path}` is not a path inside the repository");
+        }
+        match self {
+            Snapshot::WorkTree { root } => match std::fs::read(root.join(path)) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("cannot read {path}")),
+            },
+            Snapshot::Commit { root, commit } => {
+                let output = Command::new("git")
+                    .arg("-C")
+                    .arg(root)
+                    .args(["cat-file", "blob"])
+                    .arg(format!("{commit}:{path}"))
+                    .output()
+                    .context("cannot run git cat-file")?;
+                Ok(output.status.success().then_some(output.stdout))
+            }
+        }
+    }
+
     /// Reads a listed file unless it is read already or too large.
     pub fn read(&self, file: &mut RepoFile) -> Result<()> {
         if file.bytes.is_some() || file.size > MAX_FILE_BYTES {
@@ -109,6 +134,19 @@ pub fn tree_fingerprint(root: &Path, dirs: &[&str]) -> Result<String> {
         hasher.update(format!("{}\0{}\0{modified}\n", file.path, file.size).as_bytes());
     }
     Ok(crate::content::hex(&hasher.finalize()))
+}
+
+/// Whether `path` stays inside the repository: relative, without `..`.
+pub fn is_inside(path: &str) -> bool {
+    let p = Path::new(path);
+    !path.is_empty()
+        && p.is_relative()
+        && p.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
 }
 
 /// Whether `root` is inside a git work tree.

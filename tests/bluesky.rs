@@ -82,6 +82,7 @@ async fn publish(
     r: &Rendered,
 ) -> Result<Receipt, PublishError> {
     p.publish(&PublishContext {
+        image: None,
         key: KEY,
         post,
         rendered: r,

@@ -351,3 +351,21 @@ fn dry_run_sends_nothing_and_writes_no_ledger() {
     assert!(!repo.join("public/feed.xml").exists());
     assert!(!repo.join(".healthcast/ledger.sqlite").exists());
 }
+
+#[test]
+fn an_image_path_that_leaves_the_repository_is_an_error() {
+    let repo = TempRepo::new();
+    let text = common::tip_text("pic").replace(
+        "tags: [test]\n",
+        "tags: [test]\nimage: { path: ../../etc/passwd.png, alt: \"A bowl of fruit\", credit: Us, license: owned }\n",
+    );
+    repo.write("content/tips/pic.md", &text);
+    let out = healthcast(&repo)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json(&out.stdout);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "frontmatter/image-path", "{v}");
+    assert_eq!(d["line"], 5);
+}

@@ -67,6 +67,7 @@ async fn send_post(
     r: &Rendered,
 ) -> Result<Receipt, PublishError> {
     p.publish(&PublishContext {
+        image: None,
         key: "tips/flu@facebook@2026-11-24T14:00:00Z",
         post,
         rendered: r,

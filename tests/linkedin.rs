@@ -67,6 +67,7 @@ fn rendered(text: &str) -> Rendered {
 async fn send(p: &LinkedInPublisher, r: &Rendered) -> Result<Receipt, PublishError> {
     let post = post("", "Get your flu shot.\n");
     p.publish(&PublishContext {
+        image: None,
         key: "tips/flu@linkedin@2026-11-24T14:00:00Z",
         post: &post,
         rendered: r,

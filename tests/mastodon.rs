@@ -75,6 +75,7 @@ async fn send(
     let r = rendered("Get your flu shot.");
     let at: DateTime<Utc> = Utc::now();
     p.publish(&PublishContext {
+        image: None,
         key,
         post: &post,
         rendered: &r,
@@ -428,6 +429,7 @@ async fn a_thread_is_posted_as_replies_each_with_its_own_idempotency_key() {
     r.parts = vec!["1/3 One.".into(), "2/3 Two.".into(), "3/3 Three.".into()];
     let receipt = p
         .publish(&PublishContext {
+            image: None,
             key: "t@m@1",
             post: &post,
             rendered: &r,

@@ -64,6 +64,7 @@ async fn publish(
     rendered: &Rendered,
 ) -> Result<Receipt, PublishError> {
     p.publish(&PublishContext {
+        image: None,
         key: "tips/flu@telegram@2026-11-24T14:00:00Z",
         post,
         rendered,

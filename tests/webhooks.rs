@@ -62,6 +62,7 @@ async fn publish(
     rendered: &Rendered,
 ) -> Result<Receipt, PublishError> {
     p.publish(&PublishContext {
+        image: None,
         key: KEY,
         post,
         rendered,

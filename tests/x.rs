@@ -279,6 +279,7 @@ fn rendered(text: &str) -> Rendered {
 async fn send_rendered(p: &XPublisher, r: &Rendered) -> Result<Receipt, PublishError> {
     let post = post("", "Get your flu shot.\n");
     p.publish(&PublishContext {
+        image: None,
         key: "tips/flu@x@2026-11-24T14:00:00Z",
         post: &post,
         rendered: r,
@@ -471,6 +472,7 @@ async fn a_rendered_thread_of_three_is_posted_as_a_reply_chain() {
     assert_eq!(r.parts.len(), 3);
     let receipt = p
         .publish(&PublishContext {
+            image: None,
             key: "t@x@1",
             post: &the_post,
             rendered: &r,

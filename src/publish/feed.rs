@@ -211,6 +211,7 @@ mod tests {
             parts: Vec::new(),
         };
         let ctx = PublishContext {
+            image: None,
             key,
             post: &post,
             rendered: &rendered,
@@ -256,6 +257,7 @@ mod tests {
             parts: Vec::new(),
         };
         let ctx = PublishContext {
+            image: None,
             key: "k",
             post: &post,
             rendered: &rendered,

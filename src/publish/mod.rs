@@ -60,6 +60,34 @@ pub struct PublishContext<'a> {
     pub rendered: &'a Rendered,
     /// The slot instant.
     pub at: DateTime<Utc>,
+    /// The post's image, read from the same commit as the post.
+    pub image: Option<&'a Image>,
+}
+
+/// An image to attach, with its alt text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub bytes: Vec<u8>,
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
+    pub mime: &'static str,
+    pub alt: String,
+    pub file_name: String,
+}
+
+impl Image {
+    /// The media type of an image file by its extension; `None` for a type
+    /// the platforms do not all accept.
+    pub fn mime_for(path: &str) -> Option<&'static str> {
+        let lower = path.to_ascii_lowercase();
+        let ext = lower.rsplit('.').next()?;
+        Some(match ext {
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            _ => return None,
+        })
+    }
 }
 
 pub trait Publisher: Send + Sync {
