@@ -31,6 +31,29 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc};
 use tracing::{error, info, warn};
 
+/// How many missed slots of one schedule on one channel a cycle records in
+/// the ledger (the latest ones); the log line counts them all.
+const MISSED_SLOTS_RECORDED: usize = 20;
+
+/// The crisis switch: while this file exists, nothing is published.
+pub const FREEZE_FILE: &str = "schedules/FREEZE";
+
+/// Why publishing is frozen, if it is: `schedules/FREEZE` in the snapshot
+/// (the published commit) or in the work tree beside it (a local file is
+/// the fastest brake). Its text is the reason.
+pub fn freeze_reason(snapshot: &Snapshot) -> Option<String> {
+    let committed = snapshot.read_file(FREEZE_FILE).ok().flatten();
+    let local = std::fs::read(snapshot.root().join(FREEZE_FILE)).ok();
+    committed.or(local).map(|bytes| {
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        if text.is_empty() {
+            "no reason given".to_string()
+        } else {
+            text
+        }
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub root: PathBuf,
@@ -113,6 +136,8 @@ pub struct CycleReport {
     pub held: usize,
     /// Dry run: would have been published.
     pub would_publish: usize,
+    /// Due during a freeze: recorded, never sent.
+    pub frozen: usize,
 }
 
 pub struct Daemon {
@@ -130,6 +155,8 @@ pub struct Daemon {
     /// (at start and after a reload) looks back over the whole catch-up
     /// window, so news committed after its time is still found.
     window_start: Option<DateTime<Utc>>,
+    /// The freeze reason while `schedules/FREEZE` exists.
+    frozen: Option<String>,
     /// Set on SIGINT/SIGTERM: no new publication starts.
     stop: Arc<AtomicBool>,
     pub health: Arc<Health>,
@@ -163,6 +190,7 @@ impl Daemon {
             publishers,
             reported: HashSet::new(),
             window_start: None,
+            frozen: None,
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
         };
@@ -351,14 +379,43 @@ impl Daemon {
             now,
         );
         let mut report = CycleReport::default();
-        for publication in &due.publications {
-            if self.stop.load(Ordering::SeqCst) {
-                break;
+        let frozen = self.freeze_state();
+        if let Some(reason) = &frozen {
+            // Slots that pass during a freeze are recorded and never fire later.
+            for publication in &due.publications {
+                self.record_unsent(publication, State::Frozen, &format!("frozen: {reason}"))
+                    .await?;
+                report.frozen += 1;
             }
-            self.handle(publication, &mut report).await?;
+        } else {
+            for publication in &due.publications {
+                if self.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                self.handle(publication, &mut report).await?;
+            }
         }
         let mut missed: BTreeMap<String, Missed> = BTreeMap::new();
-        for publication in &due.missed {
+        // Each missed news item is recorded; of a schedule's missed slots on a
+        // channel, the latest MISSED_SLOTS_RECORDED (a per-second schedule
+        // after a day's downtime would otherwise write 86,400 rows).
+        let mut recorded: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for publication in due.missed.iter().rev() {
+            let count = recorded
+                .entry((
+                    publication.schedule.clone().unwrap_or_default(),
+                    publication.channel.clone(),
+                ))
+                .or_default();
+            if publication.schedule.is_none() || *count < MISSED_SLOTS_RECORDED {
+                self.record_unsent(
+                    publication,
+                    State::Missed,
+                    "due longer ago than catch-up allows, or superseded by a later slot",
+                )
+                .await?;
+                *count += 1;
+            }
             Missed::add(&mut missed, publication);
         }
         for (what, m) in missed {
@@ -375,6 +432,43 @@ impl Daemon {
         }
         self.window_start = Some(now);
         Ok(report)
+    }
+
+    /// The freeze reason when `schedules/FREEZE` exists in the published
+    /// commit or in the work tree (a local file is the fastest brake); logs
+    /// when the freeze starts and ends.
+    fn freeze_state(&mut self) -> Option<String> {
+        let reason = freeze_reason(&self.repo.snapshot);
+        if reason != self.frozen {
+            match &reason {
+                Some(r) => {
+                    warn!(reason = %r, "publishing frozen: nothing goes out until {FREEZE_FILE} is removed")
+                }
+                None => info!("freeze lifted: publishing resumes with the next slot"),
+            }
+            self.frozen = reason.clone();
+        }
+        reason
+    }
+
+    /// Records a publication that will never be sent, so that it is seen in
+    /// `status` and never planned again. Nothing is written in a dry run.
+    async fn record_unsent(&self, p: &Publication, state: State, reason: &str) -> Result<()> {
+        let (Some(ledger), false) = (&self.ledger, self.options.dry_run) else {
+            return Ok(());
+        };
+        let claim = Claim {
+            key: p.key(),
+            post: p.post.clone().unwrap_or_else(|| "-".to_string()),
+            channel: p.channel.clone(),
+            schedule: p.schedule.clone(),
+            at: p.at,
+            content_hash: String::new(),
+            commit: self.repo.snapshot.commit().map(String::from),
+        };
+        ledger
+            .record_unsent(&claim, state, reason, Utc::now())
+            .await
     }
 
     async fn handle(&mut self, p: &Publication, report: &mut CycleReport) -> Result<()> {

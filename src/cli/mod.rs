@@ -2,6 +2,7 @@
 //! prints the error chain once; commands return the exit code.
 
 pub mod check;
+pub mod freeze;
 pub mod new;
 pub mod preview;
 pub mod run;
@@ -45,6 +46,10 @@ pub enum Command {
     Status(status::Args),
     /// Start a new post from a template.
     New(new::Args),
+    /// Stop all publishing (writes schedules/FREEZE with the reason).
+    Freeze(freeze::Args),
+    /// Lift the freeze (removes schedules/FREEZE).
+    Unfreeze,
 }
 
 pub async fn dispatch(cli: Cli) -> Result<u8> {
@@ -58,6 +63,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Run(args) => run::run(repo, args).await,
         Command::Status(args) => status::run(repo, args).await,
         Command::New(args) => new::run(repo, args),
+        Command::Freeze(args) => freeze::freeze(repo, args),
+        Command::Unfreeze => freeze::unfreeze(repo),
     }
 }
 

@@ -93,10 +93,20 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
             None => LedgerView::default(),
         };
     let publications = plan::plan(config, &loaded.posts, &loaded.holds(), &view, from, until);
+    let frozen = crate::daemon::freeze_reason(&loaded.snapshot);
     let entries: Vec<Entry> = publications
         .iter()
         .filter(|p| args.channel.as_ref().is_none_or(|c| *c == p.channel))
-        .map(|p| entry(&loaded, p))
+        .map(|p| {
+            let mut e = entry(&loaded, p);
+            if let Some(reason) = &frozen {
+                e.blocked.insert(
+                    0,
+                    format!("frozen: {reason} (until schedules/FREEZE is removed)"),
+                );
+            }
+            e
+        })
         .collect();
     match args.format {
         Format::Json => {

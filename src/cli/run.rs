@@ -48,11 +48,12 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     if args.once {
         let report = daemon.cycle(Utc::now()).await?;
         println!(
-            "published {}, failed {}, held {}, missed {}{}",
+            "published {}, failed {}, held {}, missed {}, frozen {}{}",
             report.published,
             report.failed,
             report.held,
             report.missed,
+            report.frozen,
             if args.dry_run {
                 format!(", would publish {}", report.would_publish)
             } else {

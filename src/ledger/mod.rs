@@ -27,6 +27,11 @@ pub enum State {
     Failed,
     /// The request may or may not have reached the platform: a person decides.
     Unknown,
+    /// Due longer ago than catch-up allows (or superseded by a later slot):
+    /// never sent, recorded so that it is seen.
+    Missed,
+    /// Due while publishing was frozen: never sent, and never sent later.
+    Frozen,
 }
 
 impl State {
@@ -36,6 +41,8 @@ impl State {
             State::Published => "published",
             State::Failed => "failed",
             State::Unknown => "unknown",
+            State::Missed => "missed",
+            State::Frozen => "frozen",
         }
     }
 }
@@ -48,6 +55,8 @@ impl FromStr for State {
             "published" => State::Published,
             "failed" => State::Failed,
             "unknown" => State::Unknown,
+            "missed" => State::Missed,
+            "frozen" => State::Frozen,
             other => bail!("unknown ledger state `{other}`"),
         })
     }
@@ -129,7 +138,7 @@ const SCHEMA: &[&str] = &[
         channel TEXT NOT NULL,
         schedule TEXT,
         slot_at TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('sending','published','failed','unknown')),
+        state TEXT NOT NULL CHECK (state IN ('sending','published','failed','unknown','missed','frozen')),
         content_hash TEXT NOT NULL,
         commit_id TEXT,
         remote_id TEXT,
@@ -225,6 +234,38 @@ impl Ledger {
         } else {
             ClaimResult::AlreadyRecorded
         })
+    }
+
+    /// Records a publication that will never be sent (`missed` or `frozen`)
+    /// with the reason, unless its key or slot is already recorded.
+    pub async fn record_unsent(
+        &self,
+        claim: &Claim,
+        state: State,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        debug_assert!(matches!(state, State::Missed | State::Frozen));
+        sqlx::query(
+            "INSERT INTO publications
+                (key, post, channel, schedule, slot_at, state, content_hash, commit_id, attempts, error, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $10)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&claim.key)
+        .bind(&claim.post)
+        .bind(&claim.channel)
+        .bind(&claim.schedule)
+        .bind(timestamp(claim.at))
+        .bind(state.as_str())
+        .bind(&claim.content_hash)
+        .bind(&claim.commit)
+        .bind(reason)
+        .bind(timestamp(now))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot record publication {} in the ledger", claim.key))?;
+        Ok(())
     }
 
     /// Settles a `sending` row. Any other state is an error: a settled
@@ -326,8 +367,9 @@ impl Ledger {
             if let Some(schedule) = schedule {
                 view.slots.insert((schedule, channel.clone(), at));
             }
-            // A failed publication did not reach readers; anything else may have.
-            if state != State::Failed {
+            // Failed, missed and frozen publications did not reach readers;
+            // anything else may have.
+            if !matches!(state, State::Failed | State::Missed | State::Frozen) {
                 let last = view.last_published.entry((channel, post)).or_insert(at);
                 *last = (*last).max(at);
             }
