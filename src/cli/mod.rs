@@ -5,6 +5,7 @@ pub mod check;
 pub mod freeze;
 pub mod new;
 pub mod preview;
+pub mod resolve;
 pub mod run;
 pub mod status;
 
@@ -46,6 +47,8 @@ pub enum Command {
     Status(status::Args),
     /// Start a new post from a template.
     New(new::Args),
+    /// Settle a publication whose outcome is unknown, after checking the channel.
+    Resolve(resolve::Args),
     /// Stop all publishing (writes schedules/FREEZE with the reason).
     Freeze(freeze::Args),
     /// Lift the freeze (removes schedules/FREEZE).
@@ -63,6 +66,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Run(args) => run::run(repo, args).await,
         Command::Status(args) => status::run(repo, args).await,
         Command::New(args) => new::run(repo, args),
+        Command::Resolve(args) => resolve::run(repo, args).await,
         Command::Freeze(args) => freeze::freeze(repo, args),
         Command::Unfreeze => freeze::unfreeze(repo),
     }

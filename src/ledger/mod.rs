@@ -268,6 +268,43 @@ impl Ledger {
         Ok(())
     }
 
+    /// A person settles an `unknown` publication. Only `unknown` rows can be
+    /// resolved: the others were settled by what the platform answered.
+    pub async fn resolve(&self, key: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
+        let (state, remote_id, error) = match outcome {
+            Outcome::Published { remote_id, .. } => {
+                (State::Published, Some(remote_id.as_str()), None)
+            }
+            Outcome::Failed { error } | Outcome::Unknown { error } => {
+                (State::Failed, None, Some(error.as_str()))
+            }
+        };
+        let result = sqlx::query(
+            "UPDATE publications SET state = $1, remote_id = COALESCE($2, remote_id), error = $3, updated_at = $4
+             WHERE key = $5 AND state = 'unknown'",
+        )
+        .bind(state.as_str())
+        .bind(remote_id)
+        .bind(error)
+        .bind(timestamp(now))
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot resolve publication {key}"))?;
+        if result.rows_affected() != 1 {
+            match self.get(key).await? {
+                Some(r) => bail!(
+                    "publication {key} is {}, not unknown: only unknown publications are resolved by hand",
+                    r.state.as_str()
+                ),
+                None => {
+                    bail!("no publication {key} in the ledger; `healthcast status` lists the keys")
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Settles a `sending` row. Any other state is an error: a settled
     /// publication never changes by itself.
     pub async fn settle(&self, key: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
@@ -510,5 +547,43 @@ mod tests {
         let last = view.last_published[&("feed".to_string(), "tips/a".to_string())];
         assert_eq!(last, Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap());
         assert_eq!(ledger.recent(1).await.unwrap()[0].key, "b");
+    }
+
+    #[tokio::test]
+    async fn only_unknown_publications_are_resolved_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.sqlite")).await.unwrap();
+        let now = Utc::now();
+        let c = claim("u", None, 9);
+        ledger.claim(&c, now).await.unwrap();
+        ledger
+            .settle(
+                "u",
+                &Outcome::Unknown {
+                    error: "timeout".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let found = Outcome::Published {
+            remote_id: "resolved by hand: https://m.example/1".into(),
+            url: None,
+        };
+        ledger.resolve("u", &found, now).await.unwrap();
+        let record = ledger.get("u").await.unwrap().unwrap();
+        assert_eq!(record.state, State::Published);
+        let again = ledger
+            .resolve("u", &found, now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(again.contains("is published, not unknown"), "{again}");
+        let missing = ledger
+            .resolve("nope", &found, now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("no publication nope"), "{missing}");
     }
 }
