@@ -31,8 +31,17 @@ pub struct Cli {
     /// The content repository (holding content/ and schedules/).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub repo: PathBuf,
+    /// Logs on stderr as text, or as one JSON object per line (for log collectors).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -155,6 +155,57 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS publications_state ON publications (state)",
 ];
 
+/// The ledger's schema version (SQLite `user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+/// Brings a ledger to [`SCHEMA_VERSION`]. Version 0 is a ledger from before
+/// versioning, whose state check lacked `missed` and `frozen`: its rows are
+/// copied into the current table, so no publication record is lost.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let version: i64 = sqlx::query("PRAGMA user_version")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let old_table: Option<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'publications'",
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|row| row.try_get(0))
+    .transpose()?;
+    let mut tx = pool.begin().await?;
+    if old_table.is_some() {
+        sqlx::query("ALTER TABLE publications RENAME TO publications_v0")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP INDEX IF EXISTS publications_slot")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP INDEX IF EXISTS publications_state")
+            .execute(&mut *tx)
+            .await?;
+    }
+    for statement in SCHEMA {
+        sqlx::query(*statement).execute(&mut *tx).await?;
+    }
+    if old_table.is_some() {
+        sqlx::query("INSERT INTO publications SELECT * FROM publications_v0")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP TABLE publications_v0")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("PRAGMA user_version = 1")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
@@ -182,12 +233,9 @@ impl Ledger {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the ledger {}", path.display()))?;
-        for statement in SCHEMA {
-            sqlx::query(*statement)
-                .execute(&pool)
-                .await
-                .with_context(|| format!("cannot set up the ledger {}", path.display()))?;
-        }
+        migrate(&pool)
+            .await
+            .with_context(|| format!("cannot set up the ledger {}", path.display()))?;
         Ok(Ledger { pool })
     }
 
@@ -585,5 +633,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(missing.contains("no publication nope"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn a_ledger_from_before_schema_versions_keeps_its_rows_and_takes_new_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .unwrap();
+            let old = SCHEMA[0].replace(",'missed','frozen'", "");
+            sqlx::query(sqlx::AssertSqlSafe(old))
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO publications VALUES ('k','p','c',NULL,'2026-11-24T14:00:00.000Z','published','h',NULL,'r',NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:00.000Z')")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let ledger = Ledger::open(&path).await.unwrap();
+        assert_eq!(
+            ledger.get("k").await.unwrap().unwrap().state,
+            State::Published
+        );
+        let c = claim("m", None, 9);
+        ledger
+            .record_unsent(&c, State::Missed, "late", Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(ledger.get("m").await.unwrap().unwrap().state, State::Missed);
     }
 }
