@@ -81,11 +81,16 @@ impl Options {
     }
 }
 
-/// Whether the scheduler is ticking: what `/healthz` will report.
+/// Whether the scheduler is ticking and the last reload worked, and the
+/// metrics of the last cycle: what `/healthz` and `/metrics` report.
 #[derive(Debug)]
 pub struct Health {
     last_tick: Mutex<Instant>,
     stalled: AtomicBool,
+    /// Why the last look for a new commit failed, if it did.
+    sync_error: Mutex<Option<String>>,
+    /// Prometheus text of the last cycle.
+    metrics: Mutex<String>,
 }
 
 impl Health {
@@ -93,7 +98,31 @@ impl Health {
         Health {
             last_tick: Mutex::new(Instant::now()),
             stalled: AtomicBool::new(false),
+            sync_error: Mutex::new(None),
+            metrics: Mutex::new(String::new()),
         }
+    }
+
+    /// `Ok` while ticks come on time and the last sync worked; else why not.
+    pub fn status(&self) -> Result<(), String> {
+        if self.is_stalled() {
+            return Err("scheduler stalled: no tick in time".to_string());
+        }
+        match &*self.sync_error.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(format!("last sync failed: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    fn set_sync(&self, error: Option<String>) {
+        *self.sync_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    pub fn metrics(&self) -> String {
+        self.metrics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn tick(&self) {
@@ -291,6 +320,10 @@ impl Daemon {
         let repo = Repo::load(snapshot, now)?;
         self.fingerprint = fingerprint;
         let Some(config) = &repo.config else {
+            self.health.set_sync(Some(format!(
+                "the configuration of {} was rejected",
+                repo.snapshot.commit().unwrap_or("the work tree")
+            )));
             for d in repo
                 .diagnostics
                 .iter()
@@ -307,6 +340,7 @@ impl Daemon {
             posts = repo.posts.len(),
             "reloaded content and configuration"
         );
+        self.health.set_sync(None);
         self.repo = repo;
         self.window_start = None;
         self.log_diagnostics();
@@ -569,6 +603,69 @@ impl Daemon {
         Ok(())
     }
 
+    /// Renders the Prometheus metrics for `/metrics`.
+    pub async fn update_metrics(&self, now: DateTime<Utc>) -> Result<()> {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let mut gauge = |name: &str, help: &str, lines: Vec<String>| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for line in lines {
+                let _ = writeln!(out, "{name}{line}");
+            }
+        };
+        let counts = match &self.ledger {
+            Some(ledger) => ledger.counts().await?,
+            None => Vec::new(),
+        };
+        let rows: i64 = counts.iter().map(|c| c.2).sum();
+        gauge(
+            "healthcast_publications",
+            "Publications in the ledger by channel and state.",
+            counts
+                .iter()
+                .map(|(c, s, n)| format!("{{channel=\"{c}\",state=\"{s}\"}} {n}"))
+                .collect(),
+        );
+        gauge(
+            "healthcast_ledger_rows",
+            "Rows in the ledger.",
+            vec![format!(" {rows}")],
+        );
+        gauge(
+            "healthcast_next_fire_seconds",
+            "Unix time of each schedule's next slot.",
+            self.config()
+                .schedules
+                .iter()
+                .filter_map(|s| {
+                    plan::slots::next_after(s, now)
+                        .map(|t| format!("{{schedule=\"{}\"}} {}", s.name, t.timestamp()))
+                })
+                .collect(),
+        );
+        gauge(
+            "healthcast_scheduler_stalled",
+            "1 while no tick came in time.",
+            vec![format!(" {}", u8::from(self.health.is_stalled()))],
+        );
+        gauge(
+            "healthcast_last_cycle_seconds",
+            "Unix time of the last cycle.",
+            vec![format!(" {}", now.timestamp())],
+        );
+        gauge(
+            "healthcast_frozen",
+            "1 while publishing is frozen.",
+            vec![format!(" {}", u8::from(self.frozen.is_some()))],
+        );
+        *self
+            .health
+            .metrics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = out;
+        Ok(())
+    }
+
     /// Runs until `shutdown` completes. `ticks` is the scheduler's wake-up
     /// channel; when it goes quiet for `stall_after`, the watchdog reports the
     /// stall and drives cycles itself. On shutdown, the publication in flight
@@ -615,7 +712,10 @@ impl Daemon {
                 match self.reload_if_changed(Utc::now()) {
                     Ok(true) => next_due = Utc::now(),
                     Ok(false) => {}
-                    Err(e) => error!("reload failed: {e:#}"),
+                    Err(e) => {
+                        error!("reload failed: {e:#}");
+                        self.health.set_sync(Some(format!("{e:#}")));
+                    }
                 }
             }
             let now = Utc::now();
@@ -632,6 +732,9 @@ impl Daemon {
                     Err(e) => error!("cycle failed: {e:#}; trying again at the next tick"),
                 }
                 next_due = self.next_wake(now).unwrap_or(now + TimeDelta::hours(1));
+                if let Err(e) = self.update_metrics(now).await {
+                    warn!("cannot update metrics: {e:#}");
+                }
             }
         }
         watcher.abort();

@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod formats;
 pub mod ledger;
 pub mod locate;
+pub mod observe;
 pub mod parallel;
 pub mod plan;
 pub mod publish;

@@ -142,6 +142,10 @@ async fn stopped_ticks_are_noticed_and_the_watchdog_keeps_publishing() {
     // No tick ever arrives: the scheduler is stalled.
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert!(health.is_stalled());
+    assert!(
+        health.status().unwrap_err().contains("stalled"),
+        "/healthz answers 503 while stalled"
+    );
     let published_while_stalled = feed_entries(&repo).len();
     assert!(
         published_while_stalled >= 1,
@@ -220,4 +224,73 @@ async fn an_interrupted_publication_is_published_once_after_a_restart() {
         assert_eq!(record.state, State::Published, "{id}");
     }
     assert_eq!(feed_entries(&repo).len(), 2);
+}
+
+#[test]
+fn healthz_and_metrics_are_served_while_the_daemon_runs() {
+    let repo = TempRepo::new();
+    repo.tip("a");
+    repo.write("schedules/every-second.yaml", EVERY_SECOND);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = common::healthcast()
+        .arg("--repo")
+        .arg(repo.path())
+        .args([
+            "run",
+            "--worktree",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        use std::io::{Read, Write};
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    };
+    wait_for(
+        "a published feed entry in /metrics",
+        Duration::from_secs(20),
+        || {
+            get("/metrics").is_some_and(|m| {
+                m.contains("healthcast_publications{channel=\"site-feed\",state=\"published\"}")
+            })
+        },
+    );
+    let healthz = get("/healthz").unwrap();
+    assert!(healthz.starts_with("HTTP/1.1 200"), "{healthz}");
+    let metrics = get("/metrics").unwrap();
+    assert!(
+        metrics.contains("healthcast_next_fire_seconds{schedule=\"every-second\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("healthcast_scheduler_stalled 0"),
+        "{metrics}"
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "daemon did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -26,6 +26,9 @@ pub struct Args {
     pub once: bool,
     #[arg(long, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
+    /// Serve /healthz and /metrics on this address (e.g. 127.0.0.1:9090).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(repo: &Path, args: Args) -> Result<u8> {
@@ -67,11 +70,19 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         });
     }
 
+    daemon.update_metrics(Utc::now()).await?;
+    let server = match args.listen {
+        Some(addr) => Some(crate::observe::serve(addr, daemon.health.clone()).await?.1),
+        None => None,
+    };
     let (mut scheduler, ticks) = daemon::start_ticker().await?;
     println!("running; Ctrl-C stops after the publications in flight");
     daemon.run_loop(ticks, shutdown_signal()).await?;
     if let Err(e) = scheduler.shutdown().await {
         warn!("cron scheduler did not shut down cleanly: {e}");
+    }
+    if let Some(server) = server {
+        server.abort();
     }
     info!("stopped");
     Ok(0)

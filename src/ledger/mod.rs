@@ -433,6 +433,19 @@ impl Ledger {
         rows.iter().map(record).collect()
     }
 
+    /// Publications by (channel, state), for metrics.
+    pub async fn counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT channel, state, COUNT(*) FROM publications GROUP BY channel, state ORDER BY channel, state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the ledger")?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     /// What the planner needs to know of the ledger.
     pub async fn view(&self) -> Result<LedgerView> {
         let rows =
