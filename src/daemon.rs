@@ -15,7 +15,7 @@
 use crate::config::Config;
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
 use crate::plan::{self, LedgerView, Publication};
-use crate::publish::{self, PublishContext, Publisher};
+use crate::publish::{self, PublishContext, PublishError, Publisher};
 use crate::render;
 use crate::repo::Repo;
 use crate::source::{self, Snapshot};
@@ -34,6 +34,16 @@ use tracing::{error, info, warn};
 /// How many missed slots of one schedule on one channel a cycle records in
 /// the ledger (the latest ones); the log line counts them all.
 const MISSED_SLOTS_RECORDED: usize = 20;
+
+/// Tries of one publication in one cycle when a retry is safe.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Exponential backoff with jitter: 1 s, 2 s, … plus up to half a second,
+/// the jitter derived from the key so that channels do not retry in step.
+fn backoff(attempt: u32, key: &str) -> Duration {
+    let jitter = Sha256::digest(format!("{key}#{attempt}").as_bytes())[0] as u64 * 2;
+    Duration::from_millis(1000 * 2u64.pow(attempt - 1) + jitter)
+}
 
 /// The crisis switch: while this file exists, nothing is published.
 pub const FREEZE_FILE: &str = "schedules/FREEZE";
@@ -186,6 +196,8 @@ pub struct Daemon {
     window_start: Option<DateTime<Utc>>,
     /// The freeze reason while `schedules/FREEZE` exists.
     frozen: Option<String>,
+    /// Channels that answered "rate limited", until their reset.
+    paused: BTreeMap<String, DateTime<Utc>>,
     /// Set on SIGINT/SIGTERM: no new publication starts.
     stop: Arc<AtomicBool>,
     pub health: Arc<Health>,
@@ -220,6 +232,7 @@ impl Daemon {
             reported: HashSet::new(),
             window_start: None,
             frozen: None,
+            paused: BTreeMap::new(),
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
         };
@@ -538,6 +551,17 @@ impl Daemon {
             }
             return Ok(());
         }
+        if let Some(until) = self
+            .paused
+            .get(&p.channel)
+            .filter(|until| **until > Utc::now())
+        {
+            report.held += 1;
+            if self.reported.insert(format!("paused:{key}:{until}")) {
+                info!(key = %key, channel = %p.channel, "waiting for the channel's rate limit until {}", until.to_rfc3339());
+            }
+            return Ok(());
+        }
         let publisher = match self.publishers.get(&p.channel) {
             Some(Ok(publisher)) => publisher,
             Some(Err(reason)) => {
@@ -582,20 +606,64 @@ impl Daemon {
             rendered: &rendered,
             at: p.at,
         };
-        let outcome = match publisher.publish(&ctx).await {
-            Ok(receipt) => {
-                report.published += 1;
-                info!(key = %key, channel = %p.channel, remote_id = %receipt.remote_id, "published");
-                Outcome::Published {
-                    remote_id: receipt.remote_id,
-                    url: receipt.url,
+        let mut attempt = 1;
+        let outcome = loop {
+            let error = match publisher.publish(&ctx).await {
+                Ok(receipt) => {
+                    report.published += 1;
+                    info!(key = %key, channel = %p.channel, remote_id = %receipt.remote_id, "published");
+                    break Outcome::Published {
+                        remote_id: receipt.remote_id,
+                        url: receipt.url,
+                    };
                 }
-            }
-            Err(e) => {
-                report.failed += 1;
-                error!(key = %key, channel = %p.channel, "publish failed: {e}");
-                Outcome::Failed {
-                    error: e.to_string(),
+                Err(error) => error,
+            };
+            // A retry is safe when nothing reached the platform, or when the
+            // platform cannot post the same publication twice.
+            let safe = error.never_sent() || publisher.idempotent();
+            match &error {
+                PublishError::Retryable(_) if safe && attempt < MAX_ATTEMPTS => {
+                    let wait = backoff(attempt, &key);
+                    warn!(key = %key, attempt, "publish failed ({error}); trying again in {} ms", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                    ledger.bump_attempts(&key).await?;
+                    attempt += 1;
+                }
+                PublishError::RateLimited { reset, .. } => {
+                    // A 429 was not accepted: release the claim and leave the
+                    // channel alone until the reset; catch-up still applies.
+                    let until = reset.unwrap_or_else(|| Utc::now() + TimeDelta::seconds(60));
+                    warn!(key = %key, channel = %p.channel, "rate limited until {}: {error}", until.to_rfc3339());
+                    self.paused.insert(p.channel.clone(), until);
+                    ledger.release(&key).await?;
+                    report.held += 1;
+                    return Ok(());
+                }
+                PublishError::Auth(_) => {
+                    report.failed += 1;
+                    error!(channel = %p.channel, "credentials rejected: {error}; the channel's posts are held until the configuration is reloaded");
+                    self.publishers.insert(
+                        p.channel.clone(),
+                        Err(format!("credentials rejected: {error}")),
+                    );
+                    break Outcome::Failed {
+                        error: error.to_string(),
+                    };
+                }
+                PublishError::Retryable(_) if !safe => {
+                    report.failed += 1;
+                    error!(key = %key, channel = %p.channel, "outcome unknown: {error}; check the channel and run `healthcast resolve`");
+                    break Outcome::Unknown {
+                        error: error.to_string(),
+                    };
+                }
+                _ => {
+                    report.failed += 1;
+                    error!(key = %key, channel = %p.channel, "publish failed: {error}");
+                    break Outcome::Failed {
+                        error: error.to_string(),
+                    };
                 }
             }
         };

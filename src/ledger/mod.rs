@@ -393,6 +393,18 @@ impl Ledger {
         Ok(())
     }
 
+    /// Counts one more try of a `sending` publication.
+    pub async fn bump_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE publications SET attempts = attempts + 1 WHERE key = $1 AND state = 'sending'",
+        )
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot count a try of {key} in the ledger"))?;
+        Ok(())
+    }
+
     /// Removes a `sending` row whose publication the platform confirmed is
     /// absent (interrupted before the request), so it is planned again.
     pub async fn release(&self, key: &str) -> Result<()> {

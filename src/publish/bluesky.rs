@@ -519,6 +519,11 @@ impl Publisher for BlueskyPublisher {
         &self.name
     }
 
+    /// Sending a publication again cannot post it twice.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
     fn publish<'a>(
         &'a self,
         ctx: &'a PublishContext<'a>,

@@ -161,6 +161,11 @@ impl Publisher for FeedPublisher {
         &self.name
     }
 
+    /// Sending a publication again cannot post it twice.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
     fn publish<'a>(
         &'a self,
         ctx: &'a PublishContext<'a>,

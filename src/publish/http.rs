@@ -14,6 +14,9 @@ use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How errors that certainly sent nothing begin (see `PublishError::never_sent`).
+pub const NOT_SENT: &str = "could not connect (nothing was sent)";
+
 #[derive(Debug, Clone)]
 pub struct HttpCore {
     pub client: reqwest::Client,
@@ -77,10 +80,7 @@ pub fn classify_status(
 /// not post anything; a timeout may have (the daemon decides, by platform).
 pub fn classify_transport(error: &reqwest::Error) -> PublishError {
     if error.is_connect() {
-        PublishError::Retryable(format!(
-            "could not connect (nothing was sent): {}",
-            without_url(error)
-        ))
+        PublishError::Retryable(format!("{NOT_SENT}: {}", without_url(error)))
     } else if error.is_timeout() {
         PublishError::Retryable(format!(
             "no answer in time (the post may have been created): {}",

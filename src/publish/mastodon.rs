@@ -185,6 +185,11 @@ impl Publisher for MastodonPublisher {
         &self.name
     }
 
+    /// Sending a publication again cannot post it twice.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
     fn publish<'a>(
         &'a self,
         ctx: &'a PublishContext<'a>,

@@ -52,6 +52,15 @@ pub enum PublishError {
     Permanent(String),
 }
 
+impl PublishError {
+    /// The request never reached the platform (the connection was refused or
+    /// could not be made), so sending again is safe on any platform. The HTTP
+    /// core words these errors; see `http::classify_transport`.
+    pub fn never_sent(&self) -> bool {
+        matches!(self, PublishError::Retryable(m) if m.starts_with(http::NOT_SENT))
+    }
+}
+
 /// One publication, as handed to a publisher.
 pub struct PublishContext<'a> {
     /// The ledger key: deterministic, usable as an idempotency key.
@@ -102,6 +111,14 @@ pub trait Publisher: Send + Sync {
     /// After a crash between claim and outcome: is the publication on the
     /// platform? `Ok(None)` means "not there"; platforms that cannot tell
     /// answer `Err` and the ledger marks the publication `unknown`.
+    /// Whether sending the same publication again cannot post it twice (an
+    /// idempotency key, a deterministic record key, or a file we can read).
+    /// Only then does the daemon retry after a failure that may have reached
+    /// the platform.
+    fn idempotent(&self) -> bool {
+        false
+    }
+
     fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
         let _ = key;
         Box::pin(async {

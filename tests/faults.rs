@@ -1,0 +1,170 @@
+//! How the daemon treats a platform's failures (against loopback servers):
+//! retried with backoff where a retry cannot post twice, `unknown` for a
+//! person where it could, and a 429 releases the publication for later.
+
+mod common;
+
+use chrono::{TimeDelta, Utc};
+use common::TempRepo;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Fails the first `failures` requests with 500, then answers like Mastodon.
+struct FlakyMastodon {
+    failures: usize,
+    seen: AtomicUsize,
+}
+
+impl Respond for FlakyMastodon {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.seen.fetch_add(1, Ordering::SeqCst) < self.failures {
+            ResponseTemplate::new(500).set_body_json(json!({"error": "Internal Server Error"}))
+        } else {
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "77", "url": "https://m.example/@h/77"}))
+        }
+    }
+}
+
+fn repo_with(channel_yaml: &str, dir: &tempfile::TempDir) -> TempRepo {
+    let repo = TempRepo::new();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "tok").unwrap();
+    repo.write(
+        "schedules/channels.yaml",
+        &format!(
+            "timezone: UTC\nchannels:\n  social: {}\ngroups:\n  public: [social]\n",
+            channel_yaml.replace("TOKEN_FILE", &token.display().to_string())
+        ),
+    );
+    repo.news("due", Utc::now() - TimeDelta::minutes(2));
+    repo
+}
+
+async fn run_once(repo: &TempRepo) -> (String, Value) {
+    let root = repo.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        let run = common::healthcast()
+            .arg("--repo")
+            .arg(&root)
+            .args(["run", "--once"])
+            .output()
+            .unwrap();
+        let status = common::healthcast()
+            .arg("--repo")
+            .arg(&root)
+            .args(["status", "--format", "json"])
+            .output()
+            .unwrap();
+        (run, status)
+    })
+    .await
+    .unwrap();
+    let stdout = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.0.stdout),
+        String::from_utf8_lossy(&out.0.stderr)
+    );
+    (stdout, serde_json::from_slice(&out.1.stdout).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotent_platform_is_retried_with_backoff_and_published_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(FlakyMastodon {
+            failures: 2,
+            seen: AtomicUsize::new(0),
+        })
+        .expect(3)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo_with(
+        &format!(
+            "{{ platform: mastodon, base_url: \"{}\", token: \"file:TOKEN_FILE\" }}",
+            server.uri()
+        ),
+        &dir,
+    );
+    let (out, status) = run_once(&repo).await;
+    assert!(out.contains("published 1, failed 0"), "{out}");
+    let record = &status["recent"][0];
+    assert_eq!(record["state"], "published");
+    assert_eq!(record["attempts"], 3);
+    // The three tries carried one idempotency key: the server cannot post twice.
+    let keys: std::collections::BTreeSet<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("idempotency-key")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(keys.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_on_a_platform_without_idempotency_is_unknown_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"status": 500, "message": "Internal error"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo_with(
+        &format!(
+            "{{ platform: linkedin, api_base: \"{}\", author: \"urn:li:organization:123\", token: \"file:TOKEN_FILE\", version: \"202511\" }}",
+            server.uri()
+        ),
+        &dir,
+    );
+    let (out, status) = run_once(&repo).await;
+    assert!(out.contains("outcome unknown"), "{out}");
+    assert_eq!(status["recent"][0]["state"], "unknown");
+    assert_eq!(
+        status["attention"][0]["state"], "unknown",
+        "status lists it for a person"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_publication_is_released_for_a_later_cycle() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("X-RateLimit-Reset", "2099-01-01T00:00:00.000Z")
+                .set_body_json(json!({"error": "Too many requests"})),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo_with(
+        &format!(
+            "{{ platform: mastodon, base_url: \"{}\", token: \"file:TOKEN_FILE\" }}",
+            server.uri()
+        ),
+        &dir,
+    );
+    let (out, status) = run_once(&repo).await;
+    assert!(out.contains("rate limited until 2099-01-01"), "{out}");
+    assert!(out.contains("held 1"), "{out}");
+    assert_eq!(
+        status["recent"].as_array().unwrap().len(),
+        0,
+        "no ledger row: the publication goes out later"
+    );
+}
