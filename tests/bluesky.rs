@@ -4,14 +4,17 @@
 //! lexicons (tests/fixtures/specs/bluesky, copied from ../shared/specs), facet
 //! byte offsets, threads, session renewal, the idempotent record key and the
 //! platform's error shapes; and rendering against both of Bluesky's limits.
+//! Images: the raw uploadBlob request, the `app.bsky.embed.images` embed on
+//! the first post (checked against the lexicon, blob limits included), and
+//! an image over the lexicon's `maxSize` refused before anything is sent.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use healthcast::content;
 use healthcast::publish::bluesky::{
-    self, BlueskyPublisher, MAX_GRAPHEMES, Settings, is_tid, measure, tid_for,
+    self, BlueskyPublisher, MAX_GRAPHEMES, MAX_IMAGE_BYTES, Settings, is_tid, measure, tid_for,
 };
 use healthcast::publish::http::HttpCore;
-use healthcast::publish::{PublishContext, PublishError, Publisher, Receipt};
+use healthcast::publish::{Image, PublishContext, PublishError, Publisher, Receipt};
 use healthcast::render::Rendered;
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
@@ -31,6 +34,7 @@ const CREATE_SESSION: &str = "/xrpc/com.atproto.server.createSession";
 const REFRESH_SESSION: &str = "/xrpc/com.atproto.server.refreshSession";
 const CREATE_RECORD: &str = "/xrpc/com.atproto.repo.createRecord";
 const GET_RECORD: &str = "/xrpc/com.atproto.repo.getRecord";
+const UPLOAD_BLOB: &str = "/xrpc/com.atproto.repo.uploadBlob";
 
 fn slot() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 14, 0, 0).unwrap()
@@ -194,6 +198,8 @@ impl Lexicons {
             include_str!("fixtures/specs/bluesky/com.atproto.repo.getRecord.json"),
             include_str!("fixtures/specs/bluesky/com.atproto.server.createSession.json"),
             include_str!("fixtures/specs/bluesky/com.atproto.server.refreshSession.json"),
+            include_str!("fixtures/specs/bluesky/com.atproto.repo.uploadBlob.json"),
+            include_str!("fixtures/specs/bluesky/app.bsky.embed.images.json"),
         ];
         Lexicons(
             files
@@ -305,6 +311,32 @@ impl Lexicons {
                 }
             }
             "unknown" => assert!(value.is_object(), "{at}: `unknown` must be an object"),
+            "blob" => {
+                // A blob reference as a record holds it (the data model's
+                // `$type: blob` form), within the schema's type and size.
+                assert_eq!(value["$type"], "blob", "{at}: $type must be blob");
+                let link = value["ref"]["$link"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{at}: ref.$link must be a string"));
+                check_format(link, Some("cid"), &format!("{at}.ref"));
+                let mime = value["mimeType"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{at}: mimeType must be a string"));
+                let size = value["size"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{at}: size must be an integer"));
+                if let Some(accept) = schema["accept"].as_array() {
+                    let ok = accept.iter().filter_map(Value::as_str).any(|a| {
+                        a == mime
+                            || a.strip_suffix("/*")
+                                .is_some_and(|p| mime.starts_with(&format!("{p}/")))
+                    });
+                    assert!(ok, "{at}: {mime} is not one of {accept:?}");
+                }
+                if let Some(max) = schema["maxSize"].as_u64() {
+                    assert!(size <= max, "{at}: {size} bytes > {max}");
+                }
+            }
             other => panic!("{at}: the test validator does not know type {other}"),
         }
     }
@@ -325,7 +357,9 @@ fn check_format(s: &str, format: Option<&str>, at: &str) {
         Some("did") | Some("at-identifier") => s.starts_with("did:") || s.contains('.'),
         Some("nsid") => s.split('.').count() >= 3,
         Some("record-key") => is_tid(s),
-        Some("cid") => s.starts_with("bafy"),
+        // CIDv1 in base32: `bafy…` for records (dag-cbor), `bafk…` for
+        // blobs (raw).
+        Some("cid") => s.starts_with("bafy") || s.starts_with("bafk"),
         Some("handle") => s.contains('.'),
         Some(other) => panic!("{at}: the test validator does not know format {other}"),
     };
@@ -1059,4 +1093,211 @@ async fn lookup_after_a_crash_asks_for_the_first_post_s_record_key() {
         p.lookup("no-instant").await,
         Err(PublishError::Permanent(_))
     ));
+}
+
+// ---------------------------------------------------------------------------
+// Images.
+
+#[path = "fixtures/multipart.rs"]
+mod multipart;
+
+const ALT: &str = "A nurse gives a flu shot in the upper arm.";
+const BLOB_CID: &str = "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy";
+
+fn image(bytes: Vec<u8>) -> Image {
+    Image {
+        bytes,
+        mime: "image/png",
+        alt: ALT.into(),
+        file_name: "flu-shot.png".into(),
+    }
+}
+
+/// The answer to uploadBlob, as the PDS gives it for `size` bytes of PNG.
+fn blob_json(size: usize) -> Value {
+    json!({"blob": {"$type": "blob", "ref": {"$link": BLOB_CID}, "mimeType": "image/png", "size": size}})
+}
+
+async fn publish_with_image(
+    p: &BlueskyPublisher,
+    r: &Rendered,
+    image: &Image,
+) -> Result<Receipt, PublishError> {
+    p.publish(&PublishContext {
+        image: Some(image),
+        key: KEY,
+        post: &post(),
+        rendered: r,
+        at: slot(),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_image_is_uploaded_as_a_blob_and_embedded_in_the_first_post_only() {
+    let server = MockServer::start().await;
+    mount_sessions(&server, 1).await;
+    Mock::given(method("POST"))
+        .and(path(UPLOAD_BLOB))
+        .and(header("authorization", "Bearer access-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(blob_json(multipart::PNG_1X1.len())))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_created(&server, "access-1", 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut r = rendered("One. Two.");
+    r.parts = vec!["1/2 One.".into(), "2/2 Two.".into()];
+    publish_with_image(&p, &r, &image(multipart::PNG_1X1.to_vec()))
+        .await
+        .unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    let upload = requests
+        .iter()
+        .find(|r| r.url.path() == UPLOAD_BLOB)
+        .unwrap();
+    assert_eq!(upload.method.as_str(), "POST");
+    assert_eq!(upload.headers.get("content-type").unwrap(), "image/png");
+    assert_eq!(upload.body, multipart::PNG_1X1, "the raw bytes, not a form");
+    let lex = Lexicons::load();
+    lex.check(
+        &blob_json(67),
+        lex.body("com.atproto.repo.uploadBlob", "output"),
+        "com.atproto.repo.uploadBlob",
+        "$",
+    );
+    let order: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    assert_eq!(
+        order,
+        [CREATE_SESSION, UPLOAD_BLOB, CREATE_RECORD, CREATE_RECORD]
+    );
+
+    let creates = bodies(&server, CREATE_RECORD).await;
+    assert_eq!(
+        creates[0]["record"]["embed"],
+        json!({"$type": "app.bsky.embed.images", "images": [{
+            "alt": ALT,
+            "image": {"$type": "blob", "ref": {"$link": BLOB_CID}, "mimeType": "image/png", "size": 67},
+        }]})
+    );
+    assert_eq!(creates[1]["record"].get("embed"), None);
+    for body in &creates {
+        assert_valid_create_record(body);
+    }
+}
+
+#[tokio::test]
+async fn an_image_over_the_lexicon_s_size_limit_is_refused_before_anything_is_sent() {
+    // The limit is the lexicon's.
+    let lexicon: Value = serde_json::from_str(include_str!(
+        "fixtures/specs/bluesky/app.bsky.embed.images.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        lexicon["defs"]["image"]["properties"]["image"]["maxSize"].as_u64(),
+        Some(MAX_IMAGE_BYTES as u64)
+    );
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut bytes = multipart::PNG_1X1.to_vec();
+    bytes.resize(MAX_IMAGE_BYTES + 1, 0);
+    let error = publish_with_image(&p, &rendered("Get your flu shot."), &image(bytes))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, PublishError::Permanent(m) if m.contains("flu-shot.png") && m.contains(&MAX_IMAGE_BYTES.to_string())),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_upload_creates_no_record_and_names_no_secret() {
+    let cases = [
+        (
+            xrpc_error(
+                400,
+                "InvalidRequest",
+                "request entity too large for access-1",
+            ),
+            "permanent",
+        ),
+        (
+            xrpc_error(502, "UpstreamFailure", "upstream failed"),
+            "retry",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"blob": "nope"})),
+            "permanent",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (response, expected) in cases {
+        let server = MockServer::start().await;
+        mount_sessions(&server, 1).await;
+        Mock::given(method("POST"))
+            .and(path(UPLOAD_BLOB))
+            .respond_with(response)
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_created(&server, "access-1", 0).await;
+        let p = publisher(&server, &dir, Duration::from_secs(5));
+        let error = publish_with_image(
+            &p,
+            &rendered("Get your flu shot."),
+            &image(multipart::PNG_1X1.to_vec()),
+        )
+        .await
+        .unwrap_err();
+        assert_no_credentials(&error);
+        match (expected, &error) {
+            ("permanent", PublishError::Permanent(_)) | ("retry", PublishError::Retryable(_)) => {}
+            _ => panic!("expected {expected}, got {error:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_lexicon_check_refuses_image_embeds_the_pds_would_refuse() {
+    let good = json!({
+        "repo": DID, "collection": "app.bsky.feed.post", "rkey": tid_for(KEY, slot()),
+        "record": {
+            "$type": "app.bsky.feed.post", "text": "Hi", "createdAt": "2026-11-24T14:00:00.000Z",
+            "embed": {"$type": "app.bsky.embed.images", "images": [{
+                "alt": ALT,
+                "image": {"$type": "blob", "ref": {"$link": BLOB_CID}, "mimeType": "image/png", "size": 67},
+            }]},
+        },
+    });
+    assert_valid_create_record(&good);
+    let bad: Vec<(&str, Value)> = vec![
+        ("/record/embed/images/0/alt", Value::Null),
+        (
+            "/record/embed/images/0/image/size",
+            json!(MAX_IMAGE_BYTES + 1),
+        ),
+        ("/record/embed/images/0/image/mimeType", json!("video/mp4")),
+        ("/record/embed/images/0/image/$type", json!("image")),
+        ("/record/embed/$type", json!("app.bsky.embed.pictures")),
+    ];
+    for (pointer, value) in bad {
+        let mut body = good.clone();
+        let (parent, name) = pointer.rsplit_once('/').unwrap();
+        let object = body.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+        if value.is_null() {
+            object.remove(name);
+        } else {
+            object.insert(name.to_string(), value);
+        }
+        let refused = std::panic::catch_unwind(|| assert_valid_create_record(&body));
+        assert!(refused.is_err(), "{pointer} should be refused");
+    }
 }

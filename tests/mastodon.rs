@@ -3,14 +3,19 @@
 //! JSON body checked against the API's OpenAPI schema), the platform's answers
 //! and error shapes (401, 422, 429 with its rate-limit header, 500, a
 //! timeout, a refused connection), and the daemon publishing through it.
+//! Images: the multipart upload to /api/v2/media (checked against the
+//! OpenAPI document), waiting while the server processes it (202, then 206
+//! until 200, bounded), and `media_ids` on the first status of a thread.
 
 mod common;
+#[path = "fixtures/multipart.rs"]
+mod multipart;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use healthcast::content;
-use healthcast::publish::http::HttpCore;
+use healthcast::publish::http::{HttpCore, Poll};
 use healthcast::publish::mastodon::{MastodonPublisher, Settings, Visibility, idempotency_key};
-use healthcast::publish::{PublishContext, PublishError, Publisher};
+use healthcast::publish::{Image, PublishContext, PublishError, Publisher};
 use healthcast::render::Rendered;
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
@@ -85,17 +90,23 @@ async fn send(
 }
 
 /// The request schema of POST /api/v1/statuses, from the platform's OpenAPI
-/// document (tests/fixtures/specs, extracted from ../shared/specs).
+/// document (tests/fixtures/specs, extracted from ../shared/specs): a
+/// TextStatus, or a MediaStatus when the body has `media_ids`.
 fn assert_body_matches_the_openapi_schema(body: &Value) {
     let spec: Value =
         serde_json::from_str(include_str!("fixtures/specs/mastodon-post-statuses.json")).unwrap();
+    let media: Value = media_spec();
     let mut properties = spec["BaseStatus"]["properties"]
         .as_object()
         .unwrap()
         .clone();
-    let text_part = &spec["TextStatus"]["allOf"][1];
-    properties.extend(text_part["properties"].as_object().unwrap().clone());
-    for required in text_part["required"].as_array().unwrap() {
+    let own_part = if body.get("media_ids").is_some() {
+        &media["MediaStatus"]["allOf"][1]
+    } else {
+        &spec["TextStatus"]["allOf"][1]
+    };
+    properties.extend(own_part["properties"].as_object().unwrap().clone());
+    for required in own_part["required"].as_array().unwrap() {
         assert!(
             body.get(required.as_str().unwrap()).is_some(),
             "missing required {required}"
@@ -108,7 +119,21 @@ fn assert_body_matches_the_openapi_schema(body: &Value) {
         if declared["type"] == "string" {
             assert!(value.is_string(), "`{key}` must be a string");
         }
+        if declared["type"] == "array" {
+            let items = value
+                .as_array()
+                .unwrap_or_else(|| panic!("`{key}` must be an array"));
+            if declared["items"]["type"] == "string" {
+                assert!(items.iter().all(Value::is_string), "`{key}`: strings");
+            }
+        }
     }
+}
+
+/// POST /api/v2/media, GET /api/v1/media/{id} and MediaStatus, extracted
+/// from ../shared/specs/mastodon-openapi.json.
+fn media_spec() -> Value {
+    serde_json::from_str(include_str!("fixtures/specs/mastodon-media.json")).unwrap()
 }
 
 #[tokio::test]
@@ -465,4 +490,318 @@ async fn a_thread_is_posted_as_replies_each_with_its_own_idempotency_key() {
         })
         .collect();
     assert_eq!(keys.len(), 3);
+}
+
+// ---------------------------------------------------------------------------
+// Images.
+
+const MEDIA_ID: &str = "22348641";
+const ALT: &str = "A nurse gives a flu shot in the upper arm.";
+
+fn image() -> Image {
+    Image {
+        bytes: multipart::PNG_1X1.to_vec(),
+        mime: "image/png",
+        alt: ALT.into(),
+        file_name: "flu-shot.png".into(),
+    }
+}
+
+/// The media attachment the spec's example shows (the 202 answer: no URL
+/// yet), with `url` filled in once processed.
+fn media_json(processed: bool) -> Value {
+    let mut media = media_spec()["MediaAttachment202Example"].clone();
+    media["id"] = json!(MEDIA_ID);
+    if processed {
+        media["url"] = json!("https://files.mastodon.example/media/flu-shot.png");
+    }
+    media
+}
+
+async fn send_with_image(
+    p: &MastodonPublisher,
+    r: &Rendered,
+) -> Result<healthcast::publish::Receipt, PublishError> {
+    let post = post();
+    let image = image();
+    p.publish(&PublishContext {
+        image: Some(&image),
+        key: "tips/flu@mastodon@2026-11-24T14:00:00Z",
+        post: &post,
+        rendered: r,
+        at: Utc::now(),
+    })
+    .await
+}
+
+/// The upload request: multipart with the parts the OpenAPI document
+/// declares for POST /api/v2/media, `file` carrying the image.
+fn assert_media_upload(request: &wiremock::Request) {
+    assert_eq!(request.method.as_str(), "POST");
+    assert_eq!(request.url.path(), "/api/v2/media");
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        format!("Bearer {TOKEN}").as_str()
+    );
+    let parts = multipart::form_parts(request);
+    let spec = media_spec();
+    let schema =
+        &spec["POST /api/v2/media"]["requestBody"]["content"]["multipart/form-data"]["schema"];
+    for required in schema["required"].as_array().unwrap() {
+        multipart::part(&parts, required.as_str().unwrap());
+    }
+    for part in &parts {
+        let declared = schema["properties"]
+            .get(&part.name)
+            .unwrap_or_else(|| panic!("`{}` is not a part of POST /api/v2/media", part.name));
+        // Binary parts are files; the others are plain text.
+        assert_eq!(
+            declared["format"] == "binary",
+            part.file_name.is_some(),
+            "{}",
+            part.name
+        );
+    }
+    let file = multipart::part(&parts, "file");
+    assert_eq!(file.file_name.as_deref(), Some("flu-shot.png"));
+    assert_eq!(file.content_type.as_deref(), Some("image/png"));
+    assert_eq!(file.data, multipart::PNG_1X1);
+    let description = multipart::part(&parts, "description");
+    assert_eq!(description.text(), ALT);
+    assert_eq!(description.file_name, None);
+}
+
+fn short_poll(attempts: u32) -> Poll {
+    Poll {
+        interval: Duration::from_millis(20),
+        attempts,
+    }
+}
+
+#[tokio::test]
+async fn an_image_is_uploaded_and_attached_to_the_first_status_of_a_thread_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/media"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(media_json(true)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .respond_with(Counting(std::sync::atomic::AtomicUsize::new(0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut r = rendered("One. Two.");
+    r.parts = vec!["1/2 One.".into(), "2/2 Two.".into()];
+    let receipt = send_with_image(&p, &r).await.unwrap();
+    assert_eq!(receipt.remote_id, "101");
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    assert_media_upload(&requests[0]);
+    let first: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let second: Value = serde_json::from_slice(&requests[2].body).unwrap();
+    assert_eq!(
+        first,
+        json!({"status": "1/2 One.", "visibility": "public", "language": "en",
+               "spoiler_text": "Needles", "media_ids": [MEDIA_ID]})
+    );
+    assert_eq!(second.get("media_ids"), None, "{second}");
+    assert_eq!(second["in_reply_to_id"], "101");
+    assert_body_matches_the_openapi_schema(&first);
+    assert_body_matches_the_openapi_schema(&second);
+}
+
+/// Answers GET /api/v1/media/{id} with 206 `pending` times, then 200.
+struct Processing {
+    pending: usize,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl wiremock::Respond for Processing {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let n = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < self.pending {
+            ResponseTemplate::new(206).set_body_json(media_json(false))
+        } else {
+            ResponseTemplate::new(200).set_body_json(media_json(true))
+        }
+    }
+}
+
+#[tokio::test]
+async fn media_still_processing_is_awaited_before_the_status_is_posted() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/media"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(media_json(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/media/{MEDIA_ID}")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(Processing {
+            pending: 2,
+            seen: std::sync::atomic::AtomicUsize::new(0),
+        })
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(status_json("777")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5)).with_media_poll(short_poll(10));
+    let receipt = send_with_image(&p, &rendered("Get your flu shot."))
+        .await
+        .unwrap();
+    assert_eq!(receipt.remote_id, "777");
+
+    let requests = server.received_requests().await.unwrap();
+    let order: Vec<String> = requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "POST /api/v2/media",
+            "GET /api/v1/media/22348641",
+            "GET /api/v1/media/22348641",
+            "GET /api/v1/media/22348641",
+            "POST /api/v1/statuses",
+        ]
+    );
+    assert_media_upload(&requests[0]);
+    let status: Value = serde_json::from_slice(&requests[4].body).unwrap();
+    assert_eq!(status["media_ids"], json!([MEDIA_ID]));
+    assert_body_matches_the_openapi_schema(&status);
+}
+
+#[tokio::test]
+async fn media_that_never_finishes_is_retryable_after_the_bounded_checks() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/media"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(media_json(false)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/media/{MEDIA_ID}")))
+        .respond_with(ResponseTemplate::new(206))
+        .expect(4)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(status_json("1")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5)).with_media_poll(short_poll(4));
+    let started = std::time::Instant::now();
+    let error = send_with_image(&p, &rendered("Get your flu shot."))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, PublishError::Retryable(m) if m.contains(MEDIA_ID) && m.contains("4 checks")),
+        "{error:?}"
+    );
+    assert!(!format!("{error:?}").contains(TOKEN));
+    assert!(
+        started.elapsed() >= Duration::from_millis(80),
+        "4 waits of 20 ms"
+    );
+    // The default is bounded too: at most 10 checks, 500 ms apart.
+    assert_eq!(
+        healthcast::publish::mastodon::MEDIA_POLL,
+        Poll {
+            interval: Duration::from_millis(500),
+            attempts: 10
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_refused_upload_or_a_failed_check_posts_no_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(ResponseTemplate, Option<ResponseTemplate>, &str)> = vec![
+        (
+            ResponseTemplate::new(422)
+                .set_body_json(json!({"error": "Validation failed: File content type is invalid"})),
+            None,
+            "permanent",
+        ),
+        (
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "This action is outside the authorized scopes"})),
+            None,
+            "auth",
+        ),
+        (
+            ResponseTemplate::new(503).set_body_json(json!({"error": "Service Unavailable"})),
+            None,
+            "retry",
+        ),
+        (
+            ResponseTemplate::new(202).set_body_json(media_json(false)),
+            Some(
+                ResponseTemplate::new(422)
+                    .set_body_json(json!({"error": "Media processing failed"})),
+            ),
+            "permanent",
+        ),
+        (
+            ResponseTemplate::new(202).set_body_json(json!({"id": "../statuses", "type": "image"})),
+            None,
+            "permanent",
+        ),
+    ];
+    for (upload, check, expected) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v2/media"))
+            .respond_with(upload)
+            .expect(1)
+            .mount(&server)
+            .await;
+        if let Some(check) = check {
+            Mock::given(method("GET"))
+                .respond_with(check)
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statuses"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(status_json("1")))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let p = publisher(&server, &dir, Duration::from_secs(5)).with_media_poll(short_poll(3));
+        let error = send_with_image(&p, &rendered("Get your flu shot."))
+            .await
+            .unwrap_err();
+        assert!(!format!("{error} {error:?}").contains(TOKEN));
+        match (expected, &error) {
+            ("permanent", PublishError::Permanent(_))
+            | ("auth", PublishError::Auth(_))
+            | ("retry", PublishError::Retryable(_)) => {}
+            _ => panic!("expected {expected}, got {error:?}"),
+        }
+    }
 }

@@ -3,13 +3,16 @@
 //! parse_mode HTML, link preview, replies for a thread), the HTML escaping,
 //! the Bot API's error shapes (429 with parameters.retry_after, 401, 400
 //! "can't parse entities", 500), a timeout and a refused connection — and the
-//! token, which is in the URL path, in none of the errors.
+//! token, which is in the URL path, in none of the errors. Images: sendPhoto
+//! as multipart with the HTML caption, and a caption over 1024 characters
+//! sent as a message replying to the photo.
 
 use chrono::{TimeDelta, Utc};
 use healthcast::content;
 use healthcast::publish::http::HttpCore;
+use healthcast::publish::telegram::CAPTION_LIMIT;
 use healthcast::publish::telegram::{Settings, TelegramPublisher};
-use healthcast::publish::{PublishContext, PublishError, Publisher, Receipt};
+use healthcast::publish::{Image, PublishContext, PublishError, Publisher, Receipt};
 use healthcast::render::{self, Rendered};
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
@@ -462,5 +465,239 @@ fn bad_settings_are_refused_without_showing_the_token() {
     assert!(
         err.contains("not a bot token") && !err.contains("12/../x"),
         "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Images.
+
+#[path = "fixtures/multipart.rs"]
+mod multipart;
+
+fn image() -> Image {
+    Image {
+        bytes: multipart::PNG_1X1.to_vec(),
+        mime: "image/png",
+        alt: "A nurse gives a flu shot.".into(),
+        file_name: "flu-shot.png".into(),
+    }
+}
+
+async fn publish_with_image(
+    p: &TelegramPublisher,
+    post: &content::Post,
+    rendered: &Rendered,
+) -> Result<Receipt, PublishError> {
+    let image = image();
+    p.publish(&PublishContext {
+        image: Some(&image),
+        key: "tips/flu@telegram@2026-11-24T14:00:00Z",
+        post,
+        rendered,
+        at: Utc::now(),
+    })
+    .await
+}
+
+/// The sendPhoto form: chat and photo always; caption and parse_mode
+/// together or not at all.
+fn assert_photo(request: &wiremock::Request, caption: Option<&str>) {
+    assert_eq!(request.url.path(), format!("/bot{TOKEN}/sendPhoto"));
+    let parts = multipart::form_parts(request);
+    let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+    let mut expected = vec!["chat_id", "photo"];
+    if caption.is_some() {
+        expected.extend(["caption", "parse_mode"]);
+    }
+    assert_eq!(names, expected);
+    assert_eq!(multipart::part(&parts, "chat_id").text(), "@hospital");
+    let photo = multipart::part(&parts, "photo");
+    assert_eq!(photo.file_name.as_deref(), Some("flu-shot.png"));
+    assert_eq!(photo.content_type.as_deref(), Some("image/png"));
+    assert_eq!(photo.data, multipart::PNG_1X1);
+    if let Some(caption) = caption {
+        assert_eq!(multipart::part(&parts, "caption").text(), caption);
+        assert_eq!(multipart::part(&parts, "parse_mode").text(), "HTML");
+    }
+}
+
+#[tokio::test]
+async fn an_image_is_sent_as_a_photo_with_the_html_caption() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/bot{TOKEN}/sendPhoto")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message(50)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/bot{TOKEN}/sendMessage")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message(51)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p_post = post(
+        "link: https://hospital.example/flu\n",
+        "Get your **flu shot** & stay well.\n",
+    );
+    let rendered = render::telegram::render(&p_post);
+    let receipt = publish_with_image(
+        &publisher(&server, &dir, Duration::from_secs(5)),
+        &p_post,
+        &rendered,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        receipt,
+        Receipt {
+            remote_id: "50".into(),
+            url: Some("https://t.me/hospital/50".into())
+        }
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_photo(
+        &requests[0],
+        Some("Get your <b>flu shot</b> &amp; stay well.\n\nhttps://hospital.example/flu"),
+    );
+}
+
+#[tokio::test]
+async fn a_caption_over_1024_characters_goes_as_a_message_replying_to_the_photo() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Counting(std::sync::atomic::AtomicI64::new(0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Wash your hands & stay well. ".repeat(40);
+    let p_post = post("link: https://hospital.example/flu\n", &format!("{body}\n"));
+    let rendered = render::telegram::render(&p_post);
+    assert!(rendered.length > CAPTION_LIMIT && rendered.parts.len() == 1);
+    let receipt = publish_with_image(
+        &publisher(&server, &dir, Duration::from_secs(5)),
+        &p_post,
+        &rendered,
+    )
+    .await
+    .unwrap();
+    assert_eq!(receipt.remote_id, "101", "the receipt is the photo");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_photo(&requests[0], None);
+    assert_eq!(requests[1].url.path(), format!("/bot{TOKEN}/sendMessage"));
+    let text: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    assert_eq!(
+        text,
+        json!({
+            "chat_id": "@hospital",
+            "text": rendered.parts[0],
+            "parse_mode": "HTML",
+            "link_preview_options": {"url": "https://hospital.example/flu"},
+            "reply_parameters": {"message_id": 101},
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_caption_limit_counts_what_readers_see() {
+    // 1024 visible characters (5120 of HTML) fit; 1025 do not.
+    for (n, captioned) in [(CAPTION_LIMIT, true), (CAPTION_LIMIT + 1, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(Counting(std::sync::atomic::AtomicI64::new(0)))
+            .mount(&server)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let html = "&amp;".repeat(n);
+        let rendered = Rendered {
+            text: "&".repeat(n),
+            length: n,
+            limit: Some(4096),
+            html: Some(html.clone()),
+            parts: vec![html.clone(), "2/2 more".into()],
+        };
+        publish_with_image(
+            &publisher(&server, &dir, Duration::from_secs(5)),
+            &post("", "x\n"),
+            &rendered,
+        )
+        .await
+        .unwrap();
+        let requests = server.received_requests().await.unwrap();
+        let messages: Vec<Value> = requests[1..]
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect();
+        if captioned {
+            assert_photo(&requests[0], Some(&html));
+            assert_eq!(messages.len(), 1, "the thread's second part");
+            assert_eq!(messages[0]["text"], "2/2 more");
+            assert_eq!(messages[0]["reply_parameters"], json!({"message_id": 101}));
+        } else {
+            assert_photo(&requests[0], None);
+            assert_eq!(messages.len(), 2);
+            assert_eq!(messages[0]["text"], html);
+            assert_eq!(messages[0]["reply_parameters"], json!({"message_id": 101}));
+            assert_eq!(messages[1]["reply_parameters"], json!({"message_id": 102}));
+        }
+    }
+}
+
+#[tokio::test]
+async fn photo_failures_are_classified_name_no_token_and_count_the_photo_as_posted() {
+    // The photo is refused.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "ok": false, "error_code": 400,
+            "description": format!("Bad Request: IMAGE_PROCESS_FAILED for bot{TOKEN}")
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p_post = post("", "Hi.\n");
+    let error = publish_with_image(
+        &publisher(&server, &dir, Duration::from_secs(5)),
+        &p_post,
+        &render::telegram::render(&p_post),
+    )
+    .await
+    .unwrap_err();
+    assert_no_token(&error);
+    assert!(
+        matches!(&error, PublishError::Permanent(m) if m.contains("IMAGE_PROCESS_FAILED")),
+        "{error:?}"
+    );
+
+    // The photo went, the long text after it did not.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/bot{TOKEN}/sendPhoto")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message(7)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/bot{TOKEN}/sendMessage")))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({"ok": false, "error_code": 500, "description": "Internal Server Error"}),
+        ))
+        .mount(&server)
+        .await;
+    let long = post("", &format!("{}\n", "Stay well. ".repeat(100)));
+    let error = publish_with_image(
+        &publisher(&server, &dir, Duration::from_secs(5)),
+        &long,
+        &render::telegram::render(&long),
+    )
+    .await
+    .unwrap_err();
+    assert_no_token(&error);
+    assert!(
+        matches!(&error, PublishError::Retryable(m) if m.contains("part 2 of 2 failed, 1 already posted")),
+        "{error:?}"
     );
 }

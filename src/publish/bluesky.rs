@@ -25,14 +25,22 @@
 //! only one that fits health content (wounds, needles, procedures); clients
 //! put it behind a "Graphic Media" warning. The warning's own words are not
 //! sent.
+//!
+//! An image is uploaded first (`com.atproto.repo.uploadBlob`: the raw bytes,
+//! `Content-Type` the image's type) and the blob it returns is embedded in
+//! the first post of a thread (`app.bsky.embed.images`, with the alt text).
+//! An image over the lexicon's size limit ([`MAX_IMAGE_BYTES`]) is refused
+//! before anything is sent: the PDS would refuse the record. A repeated
+//! publication uploads the image again; a blob no record refers to is
+//! deleted by the PDS after a while.
 
 use super::http::{self, HttpCore};
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt};
 use crate::content::Post;
 use crate::render::{self, Rendered, facets, length, plain};
 use crate::secret::{Secret, SecretRef};
 use chrono::{DateTime, SecondsFormat, Utc};
-use reqwest::header::HeaderMap;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -45,11 +53,17 @@ pub const POST_COLLECTION: &str = "app.bsky.feed.post";
 pub const MAX_GRAPHEMES: usize = 300;
 /// The self-label a content warning becomes.
 pub const WARNING_LABEL: &str = "graphic-media";
+/// The largest image a post may embed: `maxSize` of the image blob in the
+/// `app.bsky.embed.images` lexicon (2 MB; 1 MB in older lexicons).
+pub const MAX_IMAGE_BYTES: usize = 2_000_000;
+/// The embed type of images.
+pub const IMAGES_EMBED: &str = "app.bsky.embed.images";
 
 const CREATE_SESSION: &str = "com.atproto.server.createSession";
 const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
 const CREATE_RECORD: &str = "com.atproto.repo.createRecord";
 const GET_RECORD: &str = "com.atproto.repo.getRecord";
+const UPLOAD_BLOB: &str = "com.atproto.repo.uploadBlob";
 
 /// XRPC error names that mean the credentials, not the request, are wrong.
 const AUTH_ERRORS: &[&str] = &[
@@ -162,6 +176,12 @@ struct StrongRef {
 struct FoundRecord {
     uri: String,
     cid: Option<String>,
+}
+
+/// The answer to uploadBlob: the blob reference to put in a record.
+#[derive(Deserialize)]
+struct UploadedBlob {
+    blob: Value,
 }
 
 #[derive(Deserialize)]
@@ -410,12 +430,51 @@ impl BlueskyPublisher {
         }
     }
 
-    /// The record of one part. `reply`: the thread's (root, parent).
+    /// Uploads `image` as a blob; returns the embed that shows it, with its
+    /// alt text. Too large an image is refused before anything is sent.
+    async fn upload_image(&self, image: &Image) -> Result<Value, PublishError> {
+        if image.bytes.len() > MAX_IMAGE_BYTES {
+            return Err(PublishError::Permanent(format!(
+                "the image {} has {} bytes; Bluesky takes at most {MAX_IMAGE_BYTES}",
+                image.file_name,
+                image.bytes.len()
+            )));
+        }
+        let (session, answer) = self
+            .authed(|s| {
+                self.http
+                    .client
+                    .post(self.url(UPLOAD_BLOB))
+                    .bearer_auth(s.access.expose())
+                    .header(CONTENT_TYPE, image.mime)
+                    .body(image.bytes.clone())
+            })
+            .await?;
+        if !answer.status.is_success() {
+            return Err(self.failure(&answer, Some(&session)));
+        }
+        let uploaded: UploadedBlob = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Permanent(format!("unexpected answer to uploadBlob: {e}"))
+        })?;
+        if !uploaded.blob.is_object() {
+            return Err(PublishError::Permanent(
+                "unexpected answer to uploadBlob: `blob` is not an object".to_string(),
+            ));
+        }
+        Ok(json!({
+            "$type": IMAGES_EMBED,
+            "images": [{ "alt": image.alt, "image": uploaded.blob }],
+        }))
+    }
+
+    /// The record of one part. `reply`: the thread's (root, parent);
+    /// `embed`: an image embed, for the first part.
     fn record(
         &self,
         ctx: &PublishContext<'_>,
         text: &str,
         reply: Option<(&StrongRef, &StrongRef)>,
+        embed: Option<&Value>,
     ) -> Value {
         let detected = facets::detect(text);
         if !detected.mentions.is_empty() {
@@ -447,6 +506,9 @@ impl BlueskyPublisher {
         if let Some((root, parent)) = reply {
             record["reply"] = json!({ "root": root, "parent": parent });
         }
+        if let Some(embed) = embed {
+            record["embed"] = embed.clone();
+        }
         record
     }
 
@@ -460,6 +522,10 @@ impl BlueskyPublisher {
         } else {
             &ctx.rendered.parts
         };
+        let embed = match ctx.image {
+            Some(image) => Some(self.upload_image(image).await?),
+            None => None,
+        };
         let mut first: Option<(StrongRef, String)> = None;
         let mut parent: Option<StrongRef> = None;
         for (index, part) in parts.iter().enumerate() {
@@ -468,7 +534,9 @@ impl BlueskyPublisher {
                 (Some((root, _)), Some(parent)) => Some((root, parent)),
                 _ => None,
             };
-            let record = self.record(ctx, part, reply);
+            // The image goes with the first post only.
+            let embed = if index == 0 { embed.as_ref() } else { None };
+            let record = self.record(ctx, part, reply, embed);
             let created = self.create_post(&record, &rkey).await?;
             if first.is_none() {
                 first = Some((created.clone(), rkey));

@@ -3,12 +3,14 @@
 //! on loopback, for tests and local relays), and the classification of
 //! answers and transport failures into [`PublishError`], with the reset time
 //! read from whichever rate-limit header the platform sends. Adapters only say
-//! what their success looks like.
+//! what their success looks like. Waiting for something a platform is still
+//! preparing (an uploaded video or image) is [`poll_until`], bounded.
 
 use super::PublishError;
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -16,6 +18,39 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How errors that certainly sent nothing begin (see `PublishError::never_sent`).
 pub const NOT_SENT: &str = "could not connect (nothing was sent)";
+
+/// How to wait for something a platform prepares after answering: check up
+/// to `attempts` times, `interval` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Poll {
+    pub interval: Duration,
+    pub attempts: u32,
+}
+
+/// Asks `check` until it answers `Ok(Some(_))`, waiting `poll.interval`
+/// before each of at most `poll.attempts` checks (the first wait included:
+/// the thing was just reported not ready). `Ok(None)` means "not ready yet";
+/// an `Err` ends the wait with that error. When every check answered "not
+/// ready", the result is [`PublishError::Retryable`] naming `what`: nothing
+/// was published, and a later try may find it ready. The longest wait is
+/// `interval × attempts` plus the checks' own time.
+pub async fn poll_until<T, F, Fut>(poll: Poll, what: &str, mut check: F) -> Result<T, PublishError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, PublishError>>,
+{
+    for _ in 0..poll.attempts {
+        tokio::time::sleep(poll.interval).await;
+        if let Some(ready) = check().await? {
+            return Ok(ready);
+        }
+    }
+    Err(PublishError::Retryable(format!(
+        "{what} was still not ready after {} checks {} ms apart",
+        poll.attempts,
+        poll.interval.as_millis()
+    )))
+}
 
 #[derive(Debug, Clone)]
 pub struct HttpCore {
@@ -184,6 +219,43 @@ mod tests {
             at(60)
         );
         assert_eq!(rate_limit_reset(&HeaderMap::new(), now), None);
+    }
+
+    #[tokio::test]
+    async fn polling_stops_when_ready_on_an_error_or_after_the_last_attempt() {
+        let poll = Poll {
+            interval: Duration::from_millis(1),
+            attempts: 4,
+        };
+        let mut checks = 0;
+        let ready = poll_until(poll, "media", || {
+            checks += 1;
+            let answer = (checks == 3).then_some(checks);
+            async move { Ok(answer) }
+        })
+        .await;
+        assert_eq!(ready, Ok(3));
+
+        let mut checks = 0;
+        let never = poll_until::<(), _, _>(poll, "media 7", || {
+            checks += 1;
+            async { Ok(None) }
+        })
+        .await;
+        assert_eq!(checks, 4, "exactly the bounded number of checks");
+        assert!(
+            matches!(&never, Err(PublishError::Retryable(m)) if m.contains("media 7") && m.contains("4 checks")),
+            "{never:?}"
+        );
+
+        let mut checks = 0;
+        let failed = poll_until::<(), _, _>(poll, "media", || {
+            checks += 1;
+            async { Err(PublishError::Auth("HTTP 401".into())) }
+        })
+        .await;
+        assert_eq!(checks, 1);
+        assert_eq!(failed, Err(PublishError::Auth("HTTP 401".into())));
     }
 
     #[test]

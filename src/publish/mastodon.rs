@@ -3,14 +3,35 @@
 //! the same publication again within the hour the server remembers keys
 //! returns the first status instead of posting twice. Content warnings become
 //! `spoiler_text`; the post's `lang` becomes `language`.
+//!
+//! An image is uploaded first (`POST /api/v2/media`, multipart: `file` and
+//! its alt text as `description`). The server answers 200 when the media is
+//! processed and 202 while it is still processing; then
+//! `GET /api/v1/media/{id}` is asked, a bounded number of times
+//! ([`MEDIA_POLL`]), until it answers 200 (206: still processing). Media that
+//! never finishes is a retryable failure, and no status is posted. The
+//! media id goes with the first status only (`media_ids`); the replies of a
+//! thread carry text alone. A repeated publication uploads the image again:
+//! media ids are not idempotent, and an unattached upload is removed by the
+//! server after a while.
 
-use super::http::{self, HttpCore};
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::http::{self, HttpCore, Poll};
+use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt};
 use crate::content::hex;
 use crate::secret::{Secret, SecretRef};
 use chrono::Utc;
+use reqwest::multipart::{Form, Part};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// How long to wait for uploaded media to finish processing: 10 checks,
+/// 500 ms apart (about five seconds; images usually take under one).
+pub const MEDIA_POLL: Poll = Poll {
+    interval: Duration::from_millis(500),
+    attempts: 10,
+};
 
 /// A `platform: mastodon` channel in channels.yaml.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -53,6 +74,8 @@ struct NewStatus<'a> {
     spoiler_text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_reply_to_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    media_ids: &'a [String],
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,17 +84,41 @@ struct Status {
     url: Option<String>,
 }
 
+/// A media attachment, as far as it matters here.
+#[derive(Debug, Deserialize)]
+struct MediaAttachment {
+    id: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct ApiError {
     error: String,
 }
 
+/// An answer of the server, read whole.
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    /// What a non-success answer means.
+    fn failure(&self) -> PublishError {
+        let message = serde_json::from_str::<ApiError>(&self.body)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| self.body.chars().take(200).collect());
+        http::classify_status(self.status, &self.headers, &message, Utc::now())
+    }
+}
+
 pub struct MastodonPublisher {
     name: String,
-    statuses_url: String,
+    base_url: String,
     token: Secret,
     visibility: Visibility,
     http: HttpCore,
+    media_poll: Poll,
 }
 
 /// The `Idempotency-Key` for a publication key.
@@ -92,14 +139,100 @@ impl MastodonPublisher {
             .map_err(|e| format!("its token ({}): {e:#}", settings.token))?;
         Ok(MastodonPublisher {
             name: name.to_string(),
-            statuses_url: format!(
-                "{}/api/v1/statuses",
-                settings.base_url.trim_end_matches('/')
-            ),
+            base_url: settings.base_url.trim_end_matches('/').to_string(),
             token,
             visibility: settings.visibility,
             http,
+            media_poll: MEDIA_POLL,
         })
+    }
+
+    /// The same publisher, waiting for media as `poll` says instead of
+    /// [`MEDIA_POLL`] (tests use a short interval).
+    pub fn with_media_poll(mut self, poll: Poll) -> MastodonPublisher {
+        self.media_poll = poll;
+        self
+    }
+
+    async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
+        let response = request
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(|e| http::classify_transport(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| http::classify_transport(&e))?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Uploads `image` and waits until the server has processed it; returns
+    /// the media id.
+    async fn upload_media(&self, image: &Image) -> Result<String, PublishError> {
+        let file = Part::bytes(image.bytes.clone())
+            .file_name(image.file_name.clone())
+            .mime_str(image.mime)
+            .map_err(|e| PublishError::Permanent(format!("image type {}: {e}", image.mime)))?;
+        let mut form = Form::new().part("file", file);
+        if !image.alt.trim().is_empty() {
+            form = form.text("description", image.alt.clone());
+        }
+        let answer = self
+            .call(
+                self.http
+                    .client
+                    .post(format!("{}/api/v2/media", self.base_url))
+                    .multipart(form),
+            )
+            .await?;
+        let processing = match answer.status.as_u16() {
+            200 => false,
+            202 => true,
+            _ if answer.status.is_success() => {
+                return Err(PublishError::Permanent(format!(
+                    "unexpected HTTP {} to a media upload",
+                    answer.status.as_u16()
+                )));
+            }
+            _ => return Err(answer.failure()),
+        };
+        let media: MediaAttachment = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Permanent(format!("unexpected answer to a media upload: {e}"))
+        })?;
+        // The id goes into a URL path: it must not change the path.
+        if media.id.is_empty()
+            || !media
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        {
+            return Err(PublishError::Permanent(format!(
+                "the server gave the media an unusable id `{}`",
+                media.id.chars().take(40).collect::<String>()
+            )));
+        }
+        if processing {
+            let url = format!("{}/api/v1/media/{}", self.base_url, media.id);
+            let url = url.as_str();
+            let what = format!("media {}", media.id);
+            http::poll_until(self.media_poll, &what, move || async move {
+                let answer = self.call(self.http.client.get(url)).await?;
+                match answer.status.as_u16() {
+                    200 => Ok(Some(())),
+                    206 => Ok(None),
+                    _ => Err(answer.failure()),
+                }
+            })
+            .await?;
+        }
+        Ok(media.id)
     }
 
     /// Posts the rendered parts: one status, or a thread where each part
@@ -112,6 +245,10 @@ impl MastodonPublisher {
         } else {
             &ctx.rendered.parts
         };
+        let media_ids = match ctx.image {
+            Some(image) => vec![self.upload_media(image).await?],
+            None => Vec::new(),
+        };
         let mut first: Option<Receipt> = None;
         let mut previous: Option<String> = None;
         for (index, part) in parts.iter().enumerate() {
@@ -120,8 +257,10 @@ impl MastodonPublisher {
             } else {
                 format!("{}#{}", ctx.key, index + 1)
             };
+            // The image goes with the first status only.
+            let media: &[String] = if index == 0 { &media_ids } else { &[] };
             let receipt = self
-                .post_status(ctx, part, &key, previous.as_deref())
+                .post_status(ctx, part, &key, previous.as_deref(), media)
                 .await?;
             previous = Some(receipt.remote_id.clone());
             first.get_or_insert(receipt);
@@ -135,6 +274,7 @@ impl MastodonPublisher {
         text: &str,
         key: &str,
         in_reply_to_id: Option<&str>,
+        media_ids: &[String],
     ) -> Result<Receipt, PublishError> {
         let body = NewStatus {
             status: text,
@@ -142,35 +282,21 @@ impl MastodonPublisher {
             language: ctx.post.meta.lang.as_deref(),
             spoiler_text: ctx.post.meta.content_warning.as_deref(),
             in_reply_to_id,
+            media_ids,
         };
-        let response = self
-            .http
-            .client
-            .post(&self.statuses_url)
-            .bearer_auth(self.token.expose())
-            .header("Idempotency-Key", idempotency_key(key))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        if !status.is_success() {
-            let message = serde_json::from_str::<ApiError>(&text)
-                .map(|e| e.error)
-                .unwrap_or_else(|_| text.chars().take(200).collect());
-            return Err(http::classify_status(
-                status,
-                &headers,
-                &message,
-                Utc::now(),
-            ));
+        let answer = self
+            .call(
+                self.http
+                    .client
+                    .post(format!("{}/api/v1/statuses", self.base_url))
+                    .header("Idempotency-Key", idempotency_key(key))
+                    .json(&body),
+            )
+            .await?;
+        if !answer.status.is_success() {
+            return Err(answer.failure());
         }
-        let created: Status = serde_json::from_str(&text).map_err(|e| {
+        let created: Status = serde_json::from_str(&answer.body).map_err(|e| {
             PublishError::Permanent(format!("unexpected answer to a created status: {e}"))
         })?;
         Ok(Receipt {

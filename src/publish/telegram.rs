@@ -5,18 +5,33 @@
 //! idempotency key and no way to find a message again by a key of ours: a
 //! timeout may have posted, and [`Publisher::lookup`] cannot tell.
 //!
+//! An image is sent with `sendPhoto` (multipart: `chat_id`, the `photo`
+//! file, `caption` with `parse_mode: "HTML"`) instead of the first
+//! `sendMessage`. A caption holds at most [`CAPTION_LIMIT`] characters
+//! (counted like messages, on the visible text): a longer first part is sent
+//! as a message replying to the photo, which then goes without caption.
+//! Telegram has no alt text for photos; the alt text is not sent.
+//!
 //! The bot token is part of the URL path. It never reaches an error message:
 //! reqwest's errors lose their URL, and every message is scrubbed of the
 //! token as well.
 
 use super::http::{self, HttpCore};
 use super::webhook::{partly_sent, scrub};
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt};
+use crate::render::telegram::{count, visible};
 use crate::secret::{Secret, SecretRef};
 use chrono::{TimeDelta, Utc};
+use reqwest::RequestBuilder;
+use reqwest::multipart::{Form, Part};
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
+/// The longest photo caption, in the units of [`count`], after entity
+/// parsing (what readers see).
+pub const CAPTION_LIMIT: usize = 1024;
+/// The largest photo `sendPhoto` takes (10 MB).
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
 /// A `platform: telegram` channel in channels.yaml.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -157,9 +172,27 @@ impl TelegramPublisher {
         };
         let mut first: Option<Receipt> = None;
         let mut previous: Option<i64> = None;
-        for (index, part) in parts.iter().enumerate() {
+        // The text parts still to send as messages, and how many messages
+        // the publication makes in all.
+        let mut texts = parts;
+        let mut total = parts.len();
+        if let Some(image) = ctx.image {
+            let caption = parts
+                .first()
+                .filter(|p| count(&visible(p)) <= CAPTION_LIMIT);
+            let photo = self.send_photo(image, caption.map(String::as_str)).await?;
+            previous = Some(photo.message_id);
+            first = Some(self.receipt(&photo));
+            if caption.is_some() {
+                texts = &parts[1..];
+            } else {
+                total += 1;
+            }
+        }
+        let offset = parts.len() - texts.len();
+        for (index, part) in texts.iter().enumerate() {
             // The post's link gets the preview; later parts get none.
-            let link_preview_options = match (&ctx.post.meta.link, index) {
+            let link_preview_options = match (&ctx.post.meta.link, offset + index) {
                 (Some(link), 0) => Some(LinkPreview {
                     url: Some(link),
                     is_disabled: false,
@@ -177,30 +210,81 @@ impl TelegramPublisher {
                 link_preview_options,
                 reply_parameters: previous.map(|message_id| ReplyParameters { message_id }),
             };
+            let sent = total - texts.len() + index;
             let message = self.send_message(&body).await.map_err(|e| {
-                if index == 0 {
+                if sent == 0 {
                     e
                 } else {
-                    partly_sent(e, index, parts.len())
+                    partly_sent(e, sent, total)
                 }
             })?;
             previous = Some(message.message_id);
-            let receipt = Receipt {
-                remote_id: message.message_id.to_string(),
-                url: self.message_url(&message),
-            };
-            first.get_or_insert(receipt);
+            first.get_or_insert(self.receipt(&message));
         }
         first.ok_or_else(|| PublishError::Permanent("nothing to post".to_string()))
     }
 
+    fn receipt(&self, message: &Message) -> Receipt {
+        Receipt {
+            remote_id: message.message_id.to_string(),
+            url: self.message_url(message),
+        }
+    }
+
+    fn method_url(&self, method: &str) -> String {
+        format!("{}/bot{}/{method}", self.api_base, self.token.expose())
+    }
+
+    /// Sends `image` as a photo, with `caption` (Telegram HTML) if any.
+    async fn send_photo(
+        &self,
+        image: &Image,
+        caption: Option<&str>,
+    ) -> Result<Message, PublishError> {
+        if image.bytes.len() > MAX_PHOTO_BYTES {
+            return Err(PublishError::Permanent(format!(
+                "the image {} has {} bytes; Telegram takes photos of at most {MAX_PHOTO_BYTES}",
+                image.file_name,
+                image.bytes.len()
+            )));
+        }
+        let photo = Part::bytes(image.bytes.clone())
+            .file_name(image.file_name.clone())
+            .mime_str(image.mime)
+            .map_err(|e| PublishError::Permanent(format!("image type {}: {e}", image.mime)))?;
+        let mut form = Form::new()
+            .text("chat_id", self.chat_id.clone())
+            .part("photo", photo);
+        if let Some(caption) = caption {
+            form = form
+                .text("caption", caption.to_string())
+                .text("parse_mode", "HTML");
+        }
+        self.call(
+            "sendPhoto",
+            self.http
+                .client
+                .post(self.method_url("sendPhoto"))
+                .multipart(form),
+        )
+        .await
+    }
+
     async fn send_message(&self, body: &SendMessage<'_>) -> Result<Message, PublishError> {
-        let url = format!("{}/bot{}/sendMessage", self.api_base, self.token.expose());
-        let response = self
-            .http
-            .client
-            .post(url)
-            .json(body)
+        self.call(
+            "sendMessage",
+            self.http
+                .client
+                .post(self.method_url("sendMessage"))
+                .json(body),
+        )
+        .await
+    }
+
+    /// Sends a Bot API request (`method`, for messages); the sent message,
+    /// or the error the answer means, scrubbed of the token.
+    async fn call(&self, method: &str, request: RequestBuilder) -> Result<Message, PublishError> {
+        let response = request
             .send()
             .await
             .map_err(|e| scrub(&self.token, http::classify_transport(&e.without_url())))?;
@@ -222,7 +306,7 @@ impl TelegramPublisher {
         let Some(answer) = answer else {
             let shown: String = text.chars().take(200).collect();
             let error = if status.is_success() {
-                PublishError::Permanent(format!("unexpected answer to sendMessage: {shown}"))
+                PublishError::Permanent(format!("unexpected answer to {method}: {shown}"))
             } else {
                 http::classify_status(status, &headers, &shown, now)
             };
