@@ -76,6 +76,23 @@ pub struct Options {
     pub stall_after: Duration,
     /// Look for new commits (or work-tree changes) this often.
     pub reload_every: Duration,
+    /// Follow a remote branch: fetch it before each look for a new commit,
+    /// and publish what it names.
+    pub sync: Option<Sync>,
+}
+
+/// A remote branch to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sync {
+    pub remote: String,
+    pub branch: String,
+}
+
+impl Sync {
+    /// The ref that names the fetched branch, e.g. `refs/remotes/origin/main`.
+    pub fn reference(&self) -> String {
+        format!("refs/remotes/{}/{}", self.remote, self.branch)
+    }
 }
 
 impl Options {
@@ -87,6 +104,7 @@ impl Options {
             dry_run: false,
             stall_after: Duration::from_secs(10),
             reload_every: Duration::from_secs(30),
+            sync: None,
         }
     }
 }
@@ -325,6 +343,11 @@ impl Daemon {
     /// Reloads when the commit (or the work tree) changed. A configuration
     /// that does not load is rejected and the last good one keeps running.
     pub fn reload_if_changed(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        if let Some(sync) = &self.options.sync {
+            // A failed fetch keeps the last good commit running; /healthz says why.
+            source::fetch(&self.options.root, &sync.remote, &sync.branch)?;
+            self.health.set_sync(None);
+        }
         let snapshot = current_snapshot(&self.options)?;
         let fingerprint = fingerprint(&snapshot)?;
         if fingerprint == self.fingerprint {

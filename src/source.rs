@@ -136,6 +136,25 @@ pub fn tree_fingerprint(root: &Path, dirs: &[&str]) -> Result<String> {
     Ok(crate::content::hex(&hasher.finalize()))
 }
 
+/// `git fetch REMOTE BRANCH`, updating `refs/remotes/REMOTE/BRANCH`. Only
+/// remote-tracking refs move: the work tree and local branches are left alone.
+pub fn fetch(root: &Path, remote: &str, branch: &str) -> Result<()> {
+    let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["fetch", "--quiet", "--no-tags", remote, &refspec])
+        .output()
+        .context("cannot run git fetch")?;
+    if !output.status.success() {
+        bail!(
+            "git fetch {remote} {branch} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
 /// Whether `path` stays inside the repository: relative, without `..`.
 pub fn is_inside(path: &str) -> bool {
     let p = Path::new(path);

@@ -26,13 +26,36 @@ pub struct Args {
     pub once: bool,
     #[arg(long, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
+    /// Follow a remote branch (e.g. `origin/main`): fetch it every
+    /// --sync-every and publish what it names.
+    #[arg(long, value_name = "REMOTE/BRANCH", conflicts_with_all = ["reference", "worktree"])]
+    pub sync: Option<String>,
+    /// How often to look for new commits (with --sync: fetch).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub sync_every: std::time::Duration,
     /// Serve /healthz and /metrics on this address (e.g. 127.0.0.1:9090).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(repo: &Path, args: Args) -> Result<u8> {
+    let sync = match &args.sync {
+        Some(spec) => {
+            let Some((remote, branch)) = spec.split_once('/') else {
+                anyhow::bail!("--sync {spec}: write REMOTE/BRANCH, e.g. origin/main");
+            };
+            let sync = crate::daemon::Sync {
+                remote: remote.to_string(),
+                branch: branch.to_string(),
+            };
+            // The first fetch happens before the first load, so a start sees the branch as it is.
+            crate::source::fetch(repo, &sync.remote, &sync.branch)?;
+            Some(sync)
+        }
+        None => None,
+    };
     let reference = match (args.reference, args.worktree) {
+        _ if sync.is_some() => sync.as_ref().map(crate::daemon::Sync::reference),
         (Some(r), _) => Some(r),
         (None, false) if super::is_git(repo) => Some("HEAD".to_string()),
         _ => None,
@@ -43,6 +66,8 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         super::ledger_path(repo, args.ledger.as_deref()),
     );
     options.dry_run = args.dry_run;
+    options.sync = sync;
+    options.reload_every = args.sync_every;
     let now = Utc::now();
     let mut daemon = Daemon::start(options, now).await?;
     daemon.recover(now).await?;
@@ -140,6 +165,13 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration::parse(text)
+        .and_then(|d| d.to_std().ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a duration; write e.g. 30s or 5m"))
 }
 
 /// Completes on SIGINT or SIGTERM.
