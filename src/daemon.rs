@@ -12,6 +12,7 @@
 //! claiming each publication in the ledger before the request and settling it
 //! after.
 
+use crate::alerts::Alerts;
 use crate::config::Config;
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
 use crate::plan::{self, LedgerView, Publication};
@@ -216,6 +217,8 @@ pub struct Daemon {
     frozen: Option<String>,
     /// Channels that answered "rate limited", until their reset.
     paused: BTreeMap<String, DateTime<Utc>>,
+    /// Alerts waiting to go to the `alerts:` channels.
+    alerts: Alerts,
     /// Set on SIGINT/SIGTERM: no new publication starts.
     stop: Arc<AtomicBool>,
     pub health: Arc<Health>,
@@ -251,6 +254,7 @@ impl Daemon {
             window_start: None,
             frozen: None,
             paused: BTreeMap::new(),
+            alerts: Alerts::default(),
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
         };
@@ -334,6 +338,7 @@ impl Daemon {
                         .settle(&record.key, &Outcome::Unknown { error }, now)
                         .await?;
                     error!(key = %record.key, "publication outcome unknown after a restart");
+                    self.alerts.raise(now, "unknown", &record.key, format!("Publication {} was interrupted and the channel cannot confirm it: check the channel, then `healthcast resolve`.", record.key));
                 }
             }
         }
@@ -368,6 +373,7 @@ impl Daemon {
                 error!(file = %d.file, line = d.span.line, code = d.code, "{}", d.message);
             }
             error!("configuration reload rejected; the last good configuration keeps running");
+            self.alerts.raise(now, "config", repo.snapshot.commit().unwrap_or("work tree"), format!("The configuration of {} was rejected; the last good one keeps running. Run `healthcast check`.", repo.snapshot.commit().unwrap_or("the work tree")));
             return Ok(false);
         };
         self.publishers = publishers(config, &self.options.root);
@@ -501,6 +507,7 @@ impl Daemon {
             }
         }
         self.window_start = Some(now);
+        self.send_alerts().await;
         Ok(report)
     }
 
@@ -516,6 +523,16 @@ impl Daemon {
                 }
                 None => info!("freeze lifted: publishing resumes with the next slot"),
             }
+            let message = match &reason {
+                Some(r) => format!("Publishing is frozen: {r}"),
+                None => "The freeze is lifted; publishing resumes with the next slot.".to_string(),
+            };
+            self.alerts.raise(
+                Utc::now(),
+                "freeze",
+                reason.as_deref().unwrap_or("lifted"),
+                message,
+            );
             self.frozen = reason.clone();
         }
         reason
@@ -548,6 +565,12 @@ impl Daemon {
             report.held += 1;
             if self.reported.insert(format!("held:{key}:{slot}")) {
                 error!(key = %key, reasons = %p.blocked.join("; "), "held: not published");
+                self.alerts.raise(
+                    Utc::now(),
+                    "held",
+                    &key,
+                    format!("Publication {key} is held: {}", p.blocked.join("; ")),
+                );
             }
             return Ok(());
         };
@@ -564,6 +587,16 @@ impl Daemon {
             report.held += 1;
             if self.reported.insert(format!("long:{key}")) {
                 error!(key = %key, length = rendered.length, limit = rendered.limit, "held: too long for the channel");
+                self.alerts.raise(
+                    Utc::now(),
+                    "held",
+                    &key,
+                    format!(
+                        "Publication {key} is held: {} characters, the channel takes {}.",
+                        rendered.length,
+                        rendered.limit.unwrap_or(0)
+                    ),
+                );
             }
             return Ok(());
         }
@@ -591,6 +624,12 @@ impl Daemon {
                 report.held += 1;
                 if self.reported.insert(format!("channel:{key}")) {
                     error!(key = %key, channel = %p.channel, "held: the channel cannot work: {reason}");
+                    self.alerts.raise(
+                        Utc::now(),
+                        "held",
+                        &p.channel,
+                        format!("Channel {} cannot work: {reason}", p.channel),
+                    );
                 }
                 return Ok(());
             }
@@ -603,6 +642,12 @@ impl Daemon {
                 report.held += 1;
                 if self.reported.insert(format!("image:{key}")) {
                     error!(key = %key, "held: {reason}");
+                    self.alerts.raise(
+                        Utc::now(),
+                        "held",
+                        &key,
+                        format!("Publication {key} is held: {reason}"),
+                    );
                 }
                 return Ok(());
             }
@@ -666,6 +711,7 @@ impl Daemon {
                 PublishError::Auth(_) => {
                     report.failed += 1;
                     error!(channel = %p.channel, "credentials rejected: {error}; the channel's posts are held until the configuration is reloaded");
+                    self.alerts.raise(Utc::now(), "credentials", &p.channel, format!("Channel {}: credentials rejected ({error}); its posts are held until the configuration is reloaded.", p.channel));
                     self.publishers.insert(
                         p.channel.clone(),
                         Err(format!("credentials rejected: {error}")),
@@ -677,6 +723,7 @@ impl Daemon {
                 PublishError::Retryable(_) if !safe => {
                     report.failed += 1;
                     error!(key = %key, channel = %p.channel, "outcome unknown: {error}; check the channel and run `healthcast resolve`");
+                    self.alerts.raise(Utc::now(), "unknown", &key, format!("Publication {key}: outcome unknown ({error}). Check the channel, then `healthcast resolve {key} published|failed`."));
                     break Outcome::Unknown {
                         error: error.to_string(),
                     };
@@ -684,6 +731,12 @@ impl Daemon {
                 _ => {
                     report.failed += 1;
                     error!(key = %key, channel = %p.channel, "publish failed: {error}");
+                    self.alerts.raise(
+                        Utc::now(),
+                        "failed",
+                        &key,
+                        format!("Publication {key} failed: {error}"),
+                    );
                     break Outcome::Failed {
                         error: error.to_string(),
                     };
@@ -692,6 +745,49 @@ impl Daemon {
         };
         ledger.settle(&key, &outcome, Utc::now()).await?;
         Ok(())
+    }
+
+    /// Sends the queued alerts to the `alerts:` channels, through the same
+    /// publishers as posts. An alert that cannot be delivered is logged.
+    pub async fn send_alerts(&mut self) {
+        let alerts = self.alerts.take();
+        let Some(config) = self.repo.config.as_ref() else {
+            return;
+        };
+        for alert in alerts {
+            let text = format!(
+                "---\ntitle: \"healthcast: {}\"\nkind: alert\n---\n{}\n",
+                alert.event, alert.message
+            );
+            let Ok(post) = crate::content::parse("alerts/healthcast.md", &text) else {
+                continue;
+            };
+            for name in &config.alerts {
+                let (Some(channel), Some(Ok(publisher))) =
+                    (config.channels.get(name), self.publishers.get(name))
+                else {
+                    continue;
+                };
+                let rendered = render::render(&post, channel);
+                let now = Utc::now();
+                let key = format!(
+                    "alert:{}:{}:{}",
+                    alert.event,
+                    alert.subject,
+                    now.timestamp_millis()
+                );
+                let ctx = PublishContext {
+                    key: &key,
+                    post: &post,
+                    rendered: &rendered,
+                    at: now,
+                    image: None,
+                };
+                if let Err(e) = publisher.publish(&ctx).await {
+                    warn!(channel = %name, "alert not delivered: {e}");
+                }
+            }
+        }
     }
 
     /// Renders the Prometheus metrics for `/metrics`.
@@ -793,7 +889,14 @@ impl Daemon {
                         false
                     }
                 },
-                _ = watchdog.tick() => self.health.check(self.options.stall_after),
+                _ = watchdog.tick() => {
+                    let stalled = self.health.check(self.options.stall_after);
+                    if stalled {
+                        self.alerts.raise(Utc::now(), "stalled", "scheduler", "The cron scheduler stopped ticking; the watchdog keeps publishing.".to_string());
+                        self.send_alerts().await;
+                    }
+                    stalled
+                }
             };
             if !wake {
                 continue;

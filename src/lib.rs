@@ -5,6 +5,7 @@
 //! with the `ledger` recording every publication before and after it is sent.
 //! `checks`, `render` and `plan` are pure: time is always an argument.
 
+pub mod alerts;
 pub mod checks;
 pub mod cli;
 pub mod config;

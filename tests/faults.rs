@@ -168,3 +168,52 @@ async fn a_rate_limited_publication_is_released_for_a_later_cycle() {
         "no ledger row: the publication goes out later"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_post_raises_one_alert_on_the_alert_channel() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let repo = TempRepo::new();
+    repo.write(
+        "schedules/channels.yaml",
+        &format!(
+            "timezone: UTC\nchannels:\n  site-feed: {{ platform: feed, path: public/feed.xml, title: T }}\n  ops: {{ platform: webhook, url: \"{}/alerts\" }}\ngroups:\n  public: [site-feed]\nalerts: [ops]\n",
+            server.uri()
+        ),
+    );
+    // A news item without its clinical review is held, and must be alerted.
+    repo.write(
+        "content/news/unreviewed.md",
+        &common::news_text("unreviewed", Utc::now() - TimeDelta::minutes(2))
+            .replace("review: {", "# review: {"),
+    );
+    let options = healthcast::daemon::Options::new(
+        repo.path().to_path_buf(),
+        None,
+        repo.join(".healthcast/ledger.sqlite"),
+    );
+    let mut daemon = healthcast::daemon::Daemon::start(options, Utc::now())
+        .await
+        .unwrap();
+    let first = daemon.cycle(Utc::now()).await.unwrap();
+    assert_eq!(first.held, 1);
+    daemon.cycle(Utc::now()).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "one alert, not one per cycle");
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["title"], "healthcast: held");
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains("news/unreviewed@site-feed"),
+        "{body}"
+    );
+    assert!(
+        body["text"].as_str().unwrap().contains("review/missing"),
+        "{body}"
+    );
+}
