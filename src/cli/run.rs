@@ -143,7 +143,14 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
             repo.error_count()
         );
     }
-    let upcoming = daemon.upcoming(Utc::now(), TimeDelta::days(14)).await?;
+    // Look a little ahead first: a frequent schedule fills ten lines in minutes.
+    let mut upcoming = Vec::new();
+    for horizon in [TimeDelta::hours(1), TimeDelta::days(1), TimeDelta::days(14)] {
+        upcoming = daemon.upcoming(Utc::now(), horizon).await?;
+        if upcoming.len() >= 10 {
+            break;
+        }
+    }
     let shown: Vec<&Publication> = upcoming.iter().take(10).collect();
     if shown.is_empty() {
         println!("nothing is planned in the next 14 days");

@@ -107,10 +107,14 @@ pub fn plan(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<Publication> {
-    let slots = open_slots(config, ledger, from, until);
+    let slots = open_slots(config, ledger, from, until, None);
     let timed = open_timed(config, posts, ledger, from, until);
     assemble(config, posts, holds, ledger, slots, timed)
 }
+
+/// How many of each schedule's latest slots `due` looks at: the one to send
+/// and the missed ones before it that are worth recording.
+pub const DUE_SLOTS_CONSIDERED: usize = 25;
 
 /// What the daemon does at `now`, looking back to `from`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,7 +142,7 @@ pub fn due(
     let until = now + TimeDelta::nanoseconds(1);
     let mut missed = Vec::new();
     let mut latest: BTreeMap<(String, String), Slot> = BTreeMap::new();
-    for slot in open_slots(config, ledger, from, until) {
+    for slot in open_slots(config, ledger, from, until, Some(DUE_SLOTS_CONSIDERED)) {
         let id = (slot.schedule.name.clone(), slot.channel.clone());
         let superseded = if now - slot.at > slot.schedule.catch_up {
             Some(slot)
@@ -169,15 +173,21 @@ pub fn due(
 }
 
 /// Schedule slots in the window that the ledger does not hold yet, in time order.
+/// `latest`: only each schedule's latest that many slots (what `due` needs).
 fn open_slots<'a>(
     config: &'a Config,
     ledger: &LedgerView,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    latest: Option<usize>,
 ) -> Vec<Slot<'a>> {
     let mut out = Vec::new();
     for schedule in &config.schedules {
-        for at in slots::between(schedule, from, until) {
+        let instants = match latest {
+            Some(n) => slots::latest(schedule, from, until, n),
+            None => slots::between(schedule, from, until),
+        };
+        for at in instants {
             for channel in &schedule.channels {
                 if !ledger
                     .slots

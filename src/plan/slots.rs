@@ -6,7 +6,7 @@
 //! time on both sides of both DST changes.
 
 use crate::config::Schedule;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 /// No window yields more slots per schedule than this; a per-second schedule
 /// previewed over 30 days would otherwise make millions.
@@ -36,6 +36,42 @@ pub fn between(
         cursor = next;
         inclusive = false;
     }
+    out
+}
+
+/// The latest `n` slots of `schedule` in `[from, until)`, oldest first,
+/// found walking back from `until`: after downtime only the latest slots
+/// matter, and a frequent schedule has too many to list them all.
+pub fn latest(
+    schedule: &Schedule,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    n: usize,
+) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    // croner steps back from a whole second: start from `until`'s whole
+    // second, which is inside the window when `until` has a fraction of a
+    // second (and is the window's open end when it has none).
+    let Some(start) = until.with_nanosecond(0) else {
+        return out;
+    };
+    let mut inclusive = start < until;
+    let mut cursor = start.with_timezone(&schedule.timezone);
+    while out.len() < n {
+        let Ok(previous) = schedule.cron.find_previous_occurrence(&cursor, inclusive) else {
+            break;
+        };
+        inclusive = false;
+        let at = previous.with_timezone(&Utc);
+        if at < from {
+            break;
+        }
+        if !schedule.skip_dates.contains(&previous.date_naive()) {
+            out.push(at);
+        }
+        cursor = previous;
+    }
+    out.reverse();
     out
 }
 
@@ -149,5 +185,27 @@ mod tests {
         let s = schedule("0 0 9 * * *", &[]);
         let got = between(&s, utc(2026, 1, 5, 14), utc(2026, 1, 6, 14));
         assert_eq!(got, [utc(2026, 1, 5, 14)]);
+    }
+
+    #[test]
+    fn latest_walks_back_from_the_end_of_the_window() {
+        let s = schedule(
+            "0 0 9 * * *",
+            &[NaiveDate::from_ymd_opt(2026, 11, 4).unwrap()],
+        );
+        let got = latest(&s, utc(2026, 11, 1, 0), utc(2026, 11, 6, 0), 3);
+        // 2 … 5 November at 09:00 New York, without the 4th (a skip date): the latest three.
+        assert_eq!(
+            got,
+            [
+                utc(2026, 11, 2, 14),
+                utc(2026, 11, 3, 14),
+                utc(2026, 11, 5, 14)
+            ]
+        );
+        assert_eq!(
+            latest(&s, utc(2026, 11, 5, 15), utc(2026, 11, 6, 0), 3),
+            Vec::<DateTime<Utc>>::new()
+        );
     }
 }
