@@ -462,3 +462,41 @@ fn a_publication_missed_beyond_catch_up_is_recorded_as_missed() {
     let again = healthcast(&repo).args(["run", "--once"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("missed 0"));
 }
+
+#[test]
+fn the_host_time_zone_does_not_shift_any_slot() {
+    let repo = TempRepo::new();
+    repo.tip("a");
+    repo.write(
+        "schedules/nine.yaml",
+        "cron: \"0 0 9 * * *\"\ntimezone: America/New_York\nchannels: [public]\n",
+    );
+    let plan = |tz: &str| {
+        let out = healthcast(&repo)
+            .env("TZ", tz)
+            .args([
+                "preview",
+                "--format",
+                "json",
+                "--from",
+                "2026-03-06T00:00:00Z",
+                "--days",
+                "5",
+            ])
+            .output()
+            .unwrap();
+        json(&out.stdout)["publications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["at"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let new_york = plan("America/New_York");
+    assert_eq!(new_york.len(), 5);
+    // 09:00 in New York: 14:00 UTC before the 8 March DST change, 13:00 after.
+    assert_eq!(new_york[0], "2026-03-06T14:00:00Z");
+    assert_eq!(new_york[3], "2026-03-09T13:00:00Z");
+    assert_eq!(plan("Asia/Tokyo"), new_york);
+    assert_eq!(plan("UTC"), new_york);
+}
