@@ -655,6 +655,33 @@ impl Daemon {
         let Some(ledger) = &self.ledger else {
             bail!("no ledger open");
         };
+        // The channel's own limits: wait (within catch-up) rather than exceed them.
+        let limits = channel.limits;
+        if limits.max_per_day.is_some() || limits.min_gap.is_some() {
+            let now = Utc::now();
+            let (today, last) = ledger
+                .sent_since(&p.channel, now - TimeDelta::days(1))
+                .await?;
+            let over_day = limits
+                .max_per_day
+                .is_some_and(|max| today >= i64::from(max));
+            let too_soon = limits
+                .min_gap
+                .zip(last)
+                .is_some_and(|(gap, last)| now - last < gap);
+            if over_day || too_soon {
+                report.held += 1;
+                if self.reported.insert(format!("limit:{key}")) {
+                    let why = if over_day {
+                        "max_per_day reached"
+                    } else {
+                        "min_gap not yet passed"
+                    };
+                    info!(key = %key, channel = %p.channel, "waiting: the channel's {why}");
+                }
+                return Ok(());
+            }
+        }
         let claim = Claim {
             key: key.clone(),
             post: post_id.clone(),

@@ -500,3 +500,42 @@ fn the_host_time_zone_does_not_shift_any_slot() {
     assert_eq!(plan("Asia/Tokyo"), new_york);
     assert_eq!(plan("UTC"), new_york);
 }
+
+#[test]
+fn a_channel_s_max_per_day_and_min_gap_hold_the_rest_back() {
+    for limit in ["max_per_day: 1", "min_gap: 1h"] {
+        let repo = TempRepo::new();
+        repo.write(
+            "schedules/channels.yaml",
+            &format!("timezone: UTC\nchannels:\n  site-feed: {{ platform: feed, path: public/feed.xml, title: T, {limit} }}\ngroups:\n  public: [site-feed]\n"),
+        );
+        repo.news("first", Utc::now() - TimeDelta::minutes(3));
+        repo.news("second", Utc::now() - TimeDelta::minutes(2));
+        let out = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("published 1, failed 0, held 1"),
+            "{limit}: {stdout}"
+        );
+    }
+    let repo = TempRepo::new();
+    repo.tip("a");
+    repo.write(
+        "schedules/channels.yaml",
+        "timezone: UTC\nchannels:\n  site-feed: { platform: feed, path: f.xml, title: T, min_gap: soon }\n",
+    );
+    let v = json(
+        &healthcast(&repo)
+            .args(["check", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(v["diagnostics"][0]["code"], "config/invalid");
+    assert!(
+        v["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("min_gap")
+    );
+}

@@ -29,6 +29,16 @@ pub struct ChannelsFile {
 pub struct Channel {
     pub name: String,
     pub settings: ChannelSettings,
+    pub limits: Limits,
+}
+
+/// Limits any channel may set in channels.yaml, beside its platform's keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// At most this many publications in any 24 hours.
+    pub max_per_day: Option<u32>,
+    /// At least this long between two publications.
+    pub min_gap: Option<chrono::TimeDelta>,
 }
 
 /// Per-platform settings. A new platform is a new variant here, its settings
@@ -109,6 +119,7 @@ pub fn channel(
             format!("channel `{name}` must be a mapping with a `platform:` key"),
         )));
     };
+    let limits = limits(file, text, name, &mut map)?;
     let platform = match map.remove("platform") {
         Some(Value::String(p)) => p,
         _ => {
@@ -211,6 +222,48 @@ pub fn channel(
     Ok(Channel {
         name: name.to_string(),
         settings,
+        limits,
+    })
+}
+
+/// Takes `max_per_day` and `min_gap` out of a channel's mapping.
+fn limits(
+    file: &str,
+    text: &str,
+    name: &str,
+    map: &mut serde_yaml::Mapping,
+) -> Result<Limits, Box<Diagnostic>> {
+    let at = |key: &str| locate::key(text, &["channels", name, key]).unwrap_or(Span::point(1, 1));
+    let invalid = |key: &str, what: &str| {
+        Box::new(Diagnostic::error(
+            file,
+            at(key),
+            "config/invalid",
+            format!("channel `{name}`: `{key}` must be {what}"),
+        ))
+    };
+    let max_per_day = match map.remove("max_per_day") {
+        None => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("max_per_day", "a positive whole number"))?,
+        ),
+    };
+    let min_gap = match map.remove("min_gap") {
+        None => None,
+        Some(value) => Some(
+            value
+                .as_str()
+                .and_then(super::duration::parse)
+                .ok_or_else(|| invalid("min_gap", "a duration such as 30m or 2h"))?,
+        ),
+    };
+    Ok(Limits {
+        max_per_day,
+        min_gap,
     })
 }
 

@@ -445,6 +445,26 @@ impl Ledger {
         rows.iter().map(record).collect()
     }
 
+    /// How many publications went (or may have gone) out on `channel` since
+    /// `since`, and when the latest did: for the channel's limits.
+    pub async fn sent_since(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), MAX(created_at) FROM publications
+             WHERE channel = $1 AND created_at >= $2 AND state IN ('sending','published','unknown')",
+        )
+        .bind(channel)
+        .bind(timestamp(since))
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot read the ledger")?;
+        let last: Option<String> = row.try_get(1)?;
+        Ok((row.try_get(0)?, last.map(|t| parse_time(&t)).transpose()?))
+    }
+
     /// Publications by (channel, state), for metrics.
     pub async fn counts(&self) -> Result<Vec<(String, String, i64)>> {
         let rows = sqlx::query(

@@ -118,6 +118,7 @@ mod tests {
 
     fn mastodon(limit: usize) -> Channel {
         Channel {
+            limits: Default::default(),
             name: "m".into(),
             settings: ChannelSettings::Mastodon(Settings {
                 base_url: "https://m.example".into(),
