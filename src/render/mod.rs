@@ -4,6 +4,7 @@
 pub mod facets;
 pub mod html;
 pub mod length;
+pub mod markup;
 pub mod plain;
 pub mod slack;
 pub mod telegram;

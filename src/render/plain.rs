@@ -2,8 +2,9 @@
 //! lines with bullets, links as "text (url)", headings as plain lines, raw
 //! HTML dropped, hashtags from the front matter appended.
 
+use super::markup::{self, Markup};
 use crate::content::Post;
-use crate::content::doc::{Element, Node};
+use crate::content::doc::Node;
 
 /// The post as plain text for `platform`; `overrides.<platform>.text` is
 /// used verbatim when the writer gave one.
@@ -39,125 +40,41 @@ pub fn text(post: &Post, platform: &str) -> String {
 /// The body alone as plain text: what readers read, and what readability
 /// is measured on.
 pub fn body(post: &Post) -> String {
-    let mut blocks = Vec::new();
-    for block in &post.doc.blocks {
-        block_text(block, &mut blocks, 0);
-    }
-    blocks.join("\n\n")
+    markup::blocks(&post.doc.blocks, &Plain).join("\n\n")
 }
 
-fn block_text(element: &Element, out: &mut Vec<String>, depth: usize) {
-    match &element.node {
-        Node::List(start) => {
-            let mut lines = Vec::new();
-            for (i, item) in element.children.iter().enumerate() {
-                let marker = match start {
-                    Some(n) => format!("{}. ", n + i as u64),
-                    None => "• ".to_string(),
-                };
-                let mut inner = Vec::new();
-                for child in &item.children {
-                    if is_block(&child.node) {
-                        block_text(child, &mut inner, depth + 1);
-                    } else {
-                        let mut s = String::new();
-                        inline_text(child, &mut s);
-                        if !s.trim().is_empty() {
-                            inner.push(s);
-                        }
-                    }
-                }
-                let indent = "  ".repeat(depth);
-                lines.push(format!("{indent}{marker}{}", inner.join("\n").trim()));
-            }
-            out.push(lines.join("\n"));
-        }
-        Node::Html(_) | Node::Rule => {}
-        Node::CodeBlock { .. }
-        | Node::Paragraph
-        | Node::Heading(_)
-        | Node::BlockQuote
-        | Node::Table
-        | Node::TableRow
-        | Node::TableCell
-        | Node::Item => {
-            if element.children.iter().any(|c| is_block(&c.node)) {
-                for child in &element.children {
-                    block_text(child, out, depth);
-                }
-            } else {
-                let mut s = String::new();
-                for child in &element.children {
-                    inline_text(child, &mut s);
-                }
-                let s = s.trim().to_string();
-                if !s.is_empty() {
-                    out.push(s);
-                }
-            }
-        }
-        _ => {
-            let mut s = String::new();
-            inline_text(element, &mut s);
-            if !s.trim().is_empty() {
-                out.push(s.trim().to_string());
-            }
+/// Plain text: no markup, links as "text (url)".
+struct Plain;
+
+impl Markup for Plain {
+    fn text(&self, text: &str) -> String {
+        text.to_string()
+    }
+
+    fn code(&self, code: &str) -> String {
+        code.to_string()
+    }
+
+    fn wrap(&self, _node: &Node, inner: &str) -> String {
+        inner.to_string()
+    }
+
+    fn link(&self, dest: &str, label: &str) -> String {
+        if label.is_empty() {
+            dest.to_string()
+        } else if label == dest || dest.trim_start_matches("mailto:") == label {
+            label.to_string()
+        } else {
+            format!("{label} ({dest})")
         }
     }
-}
 
-fn is_block(node: &Node) -> bool {
-    matches!(
-        node,
-        Node::Paragraph
-            | Node::Heading(_)
-            | Node::List(_)
-            | Node::Item
-            | Node::BlockQuote
-            | Node::CodeBlock { .. }
-            | Node::Rule
-            | Node::Table
-            | Node::TableRow
-            | Node::TableCell
-    )
-}
-
-fn inline_text(element: &Element, out: &mut String) {
-    match &element.node {
-        Node::Text(t) | Node::Code(t) => out.push_str(t),
-        Node::SoftBreak => out.push(' '),
-        Node::HardBreak => out.push('\n'),
-        Node::Html(_) | Node::Image { .. } => {}
-        Node::Link { dest } => {
-            let mut label = String::new();
-            for child in &element.children {
-                inline_text(child, &mut label);
-            }
-            if label.is_empty() || label == *dest || dest.trim_start_matches("mailto:") == label {
-                out.push_str(&label_or(dest, &label));
-            } else {
-                out.push_str(&format!("{label} ({dest})"));
-            }
-        }
-        Node::TableCell => {
-            for child in &element.children {
-                inline_text(child, out);
-            }
-            out.push_str(" | ");
-        }
-        _ => {
-            for child in &element.children {
-                inline_text(child, out);
-            }
-        }
+    fn code_block(&self, _lang: Option<&str>, code: &str) -> String {
+        code.trim().to_string()
     }
-}
 
-fn label_or(dest: &str, label: &str) -> String {
-    if label.is_empty() {
-        dest.to_string()
-    } else {
-        label.to_string()
+    fn heading(&self, inner: &str) -> String {
+        inner.to_string()
     }
 }
 

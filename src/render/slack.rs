@@ -6,9 +6,10 @@
 //! A content warning becomes a first line `CW: …`; link and hashtags are
 //! appended as in [`super::plain`].
 
+use super::markup::{self, Markup};
 use super::{Rendered, plain, social};
 use crate::content::Post;
-use crate::content::doc::{Element, Node};
+use crate::content::doc::Node;
 
 /// Slack truncates a message's `text` beyond 40,000 characters.
 pub const LIMIT: usize = 40_000;
@@ -40,9 +41,7 @@ pub fn text(post: &Post) -> String {
         blocks.push(escape(text));
         return blocks.join("\n\n");
     }
-    for block in &post.doc.blocks {
-        block_text(block, &mut blocks, 0);
-    }
+    blocks.extend(markup::blocks(&post.doc.blocks, &Mrkdwn));
     let mut out = blocks.join("\n\n");
     if let Some(link) = &post.meta.link
         && !plain::body(post).contains(link.as_str())
@@ -83,145 +82,43 @@ fn link_url(url: &str) -> String {
     escape(url.trim()).replace('|', "%7C")
 }
 
-fn block_text(element: &Element, out: &mut Vec<String>, depth: usize) {
-    match &element.node {
-        Node::List(start) => {
-            let mut lines = Vec::new();
-            for (i, item) in element.children.iter().enumerate() {
-                let marker = match start {
-                    Some(n) => format!("{}. ", n + i as u64),
-                    None => "• ".to_string(),
-                };
-                let mut inner = Vec::new();
-                for child in &item.children {
-                    if is_block(&child.node) {
-                        block_text(child, &mut inner, depth + 1);
-                    } else {
-                        let mut s = String::new();
-                        inline_text(child, &mut s);
-                        if !s.trim().is_empty() {
-                            inner.push(s);
-                        }
-                    }
-                }
-                let indent = "  ".repeat(depth);
-                lines.push(format!("{indent}{marker}{}", inner.join("\n").trim()));
-            }
-            out.push(lines.join("\n"));
-        }
-        Node::Html(_) | Node::Rule => {}
-        Node::CodeBlock { .. } => {
-            let code: String = element
-                .children
-                .iter()
-                .filter_map(|c| match &c.node {
-                    Node::Text(t) | Node::Code(t) => Some(t.as_str()),
-                    _ => None,
-                })
-                .collect();
-            out.push(format!("```\n{}\n```", escape(code.trim_end_matches('\n'))));
-        }
-        Node::Heading(_) => {
-            let s = inline_children(element);
-            if !s.is_empty() {
-                out.push(format!("*{s}*"));
-            }
-        }
-        Node::Paragraph
-        | Node::BlockQuote
-        | Node::Table
-        | Node::TableRow
-        | Node::TableCell
-        | Node::Item => {
-            if element.children.iter().any(|c| is_block(&c.node)) {
-                for child in &element.children {
-                    block_text(child, out, depth);
-                }
-            } else {
-                let s = inline_children(element);
-                if !s.is_empty() {
-                    out.push(s);
-                }
-            }
-        }
-        _ => {
-            let mut s = String::new();
-            inline_text(element, &mut s);
-            if !s.trim().is_empty() {
-                out.push(s.trim().to_string());
-            }
+/// Slack's mrkdwn.
+struct Mrkdwn;
+
+impl Markup for Mrkdwn {
+    fn text(&self, text: &str) -> String {
+        escape(text)
+    }
+
+    fn code(&self, code: &str) -> String {
+        format!("`{}`", escape(code))
+    }
+
+    fn wrap(&self, node: &Node, inner: &str) -> String {
+        let mark = match node {
+            Node::Strong => "*",
+            Node::Emphasis => "_",
+            _ => "~",
+        };
+        format!("{mark}{inner}{mark}")
+    }
+
+    fn link(&self, dest: &str, label: &str) -> String {
+        if !safe_link(dest) {
+            label.to_string()
+        } else if label.is_empty() {
+            format!("<{}>", link_url(dest))
+        } else {
+            format!("<{}|{label}>", link_url(dest))
         }
     }
-}
 
-fn inline_children(element: &Element) -> String {
-    let mut s = String::new();
-    for child in &element.children {
-        inline_text(child, &mut s);
+    fn code_block(&self, _lang: Option<&str>, code: &str) -> String {
+        format!("```\n{}\n```", escape(code))
     }
-    s.trim().to_string()
-}
 
-fn is_block(node: &Node) -> bool {
-    matches!(
-        node,
-        Node::Paragraph
-            | Node::Heading(_)
-            | Node::List(_)
-            | Node::Item
-            | Node::BlockQuote
-            | Node::CodeBlock { .. }
-            | Node::Rule
-            | Node::Table
-            | Node::TableRow
-            | Node::TableCell
-    )
-}
-
-fn wrap(mark: &str, element: &Element, out: &mut String) {
-    let mut inner = String::new();
-    for child in &element.children {
-        inline_text(child, &mut inner);
-    }
-    if !inner.is_empty() {
-        out.push_str(&format!("{mark}{inner}{mark}"));
-    }
-}
-
-fn inline_text(element: &Element, out: &mut String) {
-    match &element.node {
-        Node::Text(t) => out.push_str(&escape(t)),
-        Node::Code(t) => out.push_str(&format!("`{}`", escape(t))),
-        Node::SoftBreak => out.push(' '),
-        Node::HardBreak => out.push('\n'),
-        Node::Html(_) | Node::Image { .. } => {}
-        Node::Strong => wrap("*", element, out),
-        Node::Emphasis => wrap("_", element, out),
-        Node::Strikethrough => wrap("~", element, out),
-        Node::Link { dest } => {
-            let mut label = String::new();
-            for child in &element.children {
-                inline_text(child, &mut label);
-            }
-            if !safe_link(dest) {
-                out.push_str(&label);
-            } else if label.is_empty() {
-                out.push_str(&format!("<{}>", link_url(dest)));
-            } else {
-                out.push_str(&format!("<{}|{label}>", link_url(dest)));
-            }
-        }
-        Node::TableCell => {
-            for child in &element.children {
-                inline_text(child, out);
-            }
-            out.push_str(" | ");
-        }
-        _ => {
-            for child in &element.children {
-                inline_text(child, out);
-            }
-        }
+    fn heading(&self, inner: &str) -> String {
+        format!("*{inner}*")
     }
 }
 

@@ -13,9 +13,10 @@
 //! A thread (`thread: true` on a post that is too long) is split from the
 //! visible text, and its parts are sent without formatting.
 
+use super::markup::{self, Markup};
 use super::{Rendered, plain, thread};
 use crate::content::Post;
-use crate::content::doc::{Element, Node};
+use crate::content::doc::Node;
 
 pub const LIMIT: usize = 4096;
 
@@ -68,9 +69,7 @@ pub fn html(post: &Post) -> String {
         blocks.push(escape(text));
         return blocks.join("\n\n");
     }
-    for block in &post.doc.blocks {
-        block_html(block, &mut blocks, 0);
-    }
+    blocks.extend(markup::blocks(&post.doc.blocks, &TelegramHtml));
     let body = blocks.join("\n\n");
     let mut out = body.clone();
     if let Some(link) = &post.meta.link
@@ -131,153 +130,51 @@ pub fn visible(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn block_html(element: &Element, out: &mut Vec<String>, depth: usize) {
-    match &element.node {
-        Node::List(start) => {
-            let mut lines = Vec::new();
-            for (i, item) in element.children.iter().enumerate() {
-                let marker = match start {
-                    Some(n) => format!("{}. ", n + i as u64),
-                    None => "• ".to_string(),
-                };
-                let mut inner = Vec::new();
-                for child in &item.children {
-                    if is_block(&child.node) {
-                        block_html(child, &mut inner, depth + 1);
-                    } else {
-                        let mut s = String::new();
-                        inline_html(child, &mut s);
-                        if !s.trim().is_empty() {
-                            inner.push(s);
-                        }
-                    }
-                }
-                let indent = "  ".repeat(depth);
-                lines.push(format!("{indent}{marker}{}", inner.join("\n").trim()));
-            }
-            out.push(lines.join("\n"));
-        }
-        Node::Html(_) | Node::Rule => {}
-        Node::CodeBlock { lang } => {
-            let code: String = element
-                .children
-                .iter()
-                .filter_map(|c| match &c.node {
-                    Node::Text(t) | Node::Code(t) => Some(t.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let code = escape(code.trim_end_matches('\n'));
-            out.push(match lang {
-                Some(lang) => format!(
-                    "<pre><code class=\"language-{}\">{code}</code></pre>",
-                    escape_attr(lang)
-                ),
-                None => format!("<pre>{code}</pre>"),
-            });
-        }
-        Node::Heading(_) => {
-            let s = inline_children(element);
-            if !s.is_empty() {
-                out.push(format!("<b>{s}</b>"));
-            }
-        }
-        Node::Paragraph
-        | Node::BlockQuote
-        | Node::Table
-        | Node::TableRow
-        | Node::TableCell
-        | Node::Item => {
-            if element.children.iter().any(|c| is_block(&c.node)) {
-                for child in &element.children {
-                    block_html(child, out, depth);
-                }
-            } else {
-                let s = inline_children(element);
-                if !s.is_empty() {
-                    out.push(s);
-                }
-            }
-        }
-        _ => {
-            let mut s = String::new();
-            inline_html(element, &mut s);
-            if !s.trim().is_empty() {
-                out.push(s.trim().to_string());
-            }
+/// Telegram's HTML subset.
+struct TelegramHtml;
+
+impl Markup for TelegramHtml {
+    fn text(&self, text: &str) -> String {
+        escape(text)
+    }
+
+    fn code(&self, code: &str) -> String {
+        format!("<code>{}</code>", escape(code))
+    }
+
+    fn wrap(&self, node: &Node, inner: &str) -> String {
+        let tag = match node {
+            Node::Strong => "b",
+            Node::Emphasis => "i",
+            _ => "s",
+        };
+        format!("<{tag}>{inner}</{tag}>")
+    }
+
+    fn link(&self, dest: &str, label: &str) -> String {
+        if !safe_link(dest) {
+            // Only web, mail and Telegram links become links.
+            label.to_string()
+        } else if label.is_empty() {
+            escape(dest)
+        } else {
+            format!("<a href=\"{}\">{label}</a>", escape_attr(dest))
         }
     }
-}
 
-fn inline_children(element: &Element) -> String {
-    let mut s = String::new();
-    for child in &element.children {
-        inline_html(child, &mut s);
-    }
-    s.trim().to_string()
-}
-
-fn is_block(node: &Node) -> bool {
-    matches!(
-        node,
-        Node::Paragraph
-            | Node::Heading(_)
-            | Node::List(_)
-            | Node::Item
-            | Node::BlockQuote
-            | Node::CodeBlock { .. }
-            | Node::Rule
-            | Node::Table
-            | Node::TableRow
-            | Node::TableCell
-    )
-}
-
-fn wrap(tag: &str, element: &Element, out: &mut String) {
-    let mut inner = String::new();
-    for child in &element.children {
-        inline_html(child, &mut inner);
-    }
-    if !inner.is_empty() {
-        out.push_str(&format!("<{tag}>{inner}</{tag}>"));
-    }
-}
-
-fn inline_html(element: &Element, out: &mut String) {
-    match &element.node {
-        Node::Text(t) => out.push_str(&escape(t)),
-        Node::Code(t) => out.push_str(&format!("<code>{}</code>", escape(t))),
-        Node::SoftBreak => out.push(' '),
-        Node::HardBreak => out.push('\n'),
-        Node::Html(_) | Node::Image { .. } => {}
-        Node::Strong => wrap("b", element, out),
-        Node::Emphasis => wrap("i", element, out),
-        Node::Strikethrough => wrap("s", element, out),
-        Node::Link { dest } => {
-            let mut label = String::new();
-            for child in &element.children {
-                inline_html(child, &mut label);
-            }
-            if !safe_link(dest) {
-                // Only web, mail and Telegram links become links.
-                out.push_str(&label);
-            } else if label.is_empty() {
-                out.push_str(&escape(dest));
-            } else {
-                out.push_str(&format!("<a href=\"{}\">{label}</a>", escape_attr(dest)));
-            }
+    fn code_block(&self, lang: Option<&str>, code: &str) -> String {
+        let code = escape(code);
+        match lang {
+            Some(lang) => format!(
+                "<pre><code class=\"language-{}\">{code}</code></pre>",
+                escape_attr(lang)
+            ),
+            None => format!("<pre>{code}</pre>"),
         }
-        Node::TableCell => {
-            for child in &element.children {
-                inline_html(child, out);
-            }
-            out.push_str(" | ");
-        }
-        _ => {
-            for child in &element.children {
-                inline_html(child, out);
-            }
-        }
+    }
+
+    fn heading(&self, inner: &str) -> String {
+        format!("<b>{inner}</b>")
     }
 }
 
