@@ -16,7 +16,7 @@ use crate::alerts::Alerts;
 use crate::config::Config;
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
 use crate::plan::{self, LedgerView, Publication};
-use crate::publish::{self, PublishContext, PublishError, Publisher};
+use crate::publish::{self, PublishContext, PublishError, Publisher, Sent};
 use crate::render;
 use crate::repo::Repo;
 use crate::source::{self, Snapshot};
@@ -80,7 +80,14 @@ pub struct Options {
     /// Follow a remote branch: fetch it before each look for a new commit,
     /// and publish what it names.
     pub sync: Option<Sync>,
+    /// After a lost answer from a platform that can read posts back, wait
+    /// this long before looking (the request may still be running there).
+    pub readback_after: Duration,
 }
+
+/// How long a lost answer may stay unconfirmed while reading back fails
+/// (the platform is down, say) before a person is asked to settle it.
+const READBACK_GIVE_UP: TimeDelta = TimeDelta::minutes(30);
 
 /// A remote branch to follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +113,7 @@ impl Options {
             stall_after: Duration::from_secs(10),
             reload_every: Duration::from_secs(30),
             sync: None,
+            readback_after: Duration::from_secs(60),
         }
     }
 }
@@ -291,6 +299,25 @@ impl Daemon {
     /// platform has them, released for planning again if it certainly does
     /// not, `unknown` (for a person to settle) if it cannot tell.
     pub async fn recover(&mut self, now: DateTime<Utc>) -> Result<()> {
+        self.settle_sending(now, None).await
+    }
+
+    /// Settles the publications whose answer was lost on a platform that can
+    /// read posts back, once `readback_after` has passed since the request
+    /// started.
+    async fn reconcile_lost_answers(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let after = TimeDelta::from_std(self.options.readback_after).unwrap_or(TimeDelta::MAX);
+        self.settle_sending(now, Some(after)).await
+    }
+
+    /// With `min_age`, only rows with a read-back fingerprint that have been
+    /// `sending` that long (rows of this process, whose request ended);
+    /// without, every `sending` row (after a crash, no request is running).
+    async fn settle_sending(
+        &mut self,
+        now: DateTime<Utc>,
+        min_age: Option<TimeDelta>,
+    ) -> Result<()> {
         let Some(ledger) = &self.ledger else {
             return Ok(());
         };
@@ -298,15 +325,32 @@ impl Daemon {
             return Ok(());
         }
         for record in ledger.in_state(State::Sending).await? {
+            if min_age
+                .is_some_and(|age| record.fingerprint.is_none() || now - record.updated_at < age)
+            {
+                continue;
+            }
+            let sent = Sent {
+                key: &record.key,
+                claimed_at: record.created_at,
+                fingerprint: record.fingerprint.as_deref(),
+            };
             let found = match self.publishers.get(&record.channel) {
                 Some(Err(reason)) => Err(format!(
                     "channel `{}` cannot work: {reason}",
                     record.channel
                 )),
-                Some(Ok(publisher)) => publisher
-                    .lookup(&record.key)
-                    .await
-                    .map_err(|e| e.to_string()),
+                Some(Ok(publisher)) => match publisher.lookup(&sent).await {
+                    Ok(found) => Ok(found),
+                    // The platform cannot answer now: ask again next tick,
+                    // for a while, before giving the publication to a person.
+                    Err(PublishError::Retryable(_) | PublishError::RateLimited { .. })
+                        if min_age.is_some() && now - record.updated_at < READBACK_GIVE_UP =>
+                    {
+                        continue;
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
                 None => Err(format!(
                     "channel `{}` is no longer configured",
                     record.channel
@@ -324,11 +368,11 @@ impl Daemon {
                             now,
                         )
                         .await?;
-                    info!(key = %record.key, "interrupted publication found on the channel: published");
+                    info!(key = %record.key, "unconfirmed publication found on the channel: published");
                 }
                 Ok(None) => {
                     ledger.release(&record.key).await?;
-                    info!(key = %record.key, "interrupted publication is not on the channel: planned again within catch-up");
+                    info!(key = %record.key, "unconfirmed publication is not on the channel: planned again within catch-up");
                 }
                 Err(reason) => {
                     let error = format!(
@@ -434,6 +478,8 @@ impl Daemon {
     /// downtime, earlier slots are missed, never dumped all at once). Stops
     /// between publications when a stop was requested.
     pub async fn cycle(&mut self, now: DateTime<Utc>) -> Result<CycleReport> {
+        // First, so that a publication found missing is planned again now.
+        self.reconcile_lost_answers(now).await?;
         let config = self.config();
         let lookback = config
             .schedules
@@ -552,6 +598,7 @@ impl Daemon {
             at: p.at,
             content_hash: String::new(),
             commit: self.repo.snapshot.commit().map(String::from),
+            fingerprint: None,
         };
         ledger
             .record_unsent(&claim, state, reason, Utc::now())
@@ -690,6 +737,7 @@ impl Daemon {
             at: p.at,
             content_hash: content_hash(&post.hash, &rendered.text),
             commit: self.repo.snapshot.commit().map(String::from),
+            fingerprint: publisher.fingerprint(&rendered),
         };
         if ledger.claim(&claim, Utc::now()).await? == ClaimResult::AlreadyRecorded {
             return Ok(());
@@ -746,6 +794,13 @@ impl Daemon {
                     break Outcome::Failed {
                         error: error.to_string(),
                     };
+                }
+                PublishError::Retryable(_) if !safe && claim.fingerprint.is_some() => {
+                    // The post may exist: read the channel back once the
+                    // request has surely ended (`reconcile_lost_answers`).
+                    report.held += 1;
+                    warn!(key = %key, channel = %p.channel, "answer lost ({error}); reading the channel back in {} s before anything else", self.options.readback_after.as_secs());
+                    return Ok(());
                 }
                 PublishError::Retryable(_) if !safe => {
                     report.failed += 1;

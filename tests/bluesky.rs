@@ -14,7 +14,7 @@ use healthcast::publish::bluesky::{
     self, BlueskyPublisher, MAX_GRAPHEMES, MAX_IMAGE_BYTES, Settings, is_tid, measure, tid_for,
 };
 use healthcast::publish::http::HttpCore;
-use healthcast::publish::{Image, PublishContext, PublishError, Publisher, Receipt};
+use healthcast::publish::{Image, PublishContext, PublishError, Publisher, Receipt, Sent};
 use healthcast::render::Rendered;
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
@@ -1078,19 +1078,19 @@ async fn lookup_after_a_crash_asks_for_the_first_post_s_record_key() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let p = publisher(&server, &dir, Duration::from_secs(5));
-    let found = p.lookup(KEY).await.unwrap().unwrap();
+    let found = p.lookup(&Sent::key(KEY)).await.unwrap().unwrap();
     assert_eq!(
         found.remote_id,
         format!("at://{DID}/app.bsky.feed.post/{}", tid_for(KEY, slot()))
     );
     assert_eq!(
-        p.lookup("tips/other@bluesky@2026-11-24T14:00:00Z")
+        p.lookup(&Sent::key("tips/other@bluesky@2026-11-24T14:00:00Z"))
             .await
             .unwrap(),
         None
     );
     assert!(matches!(
-        p.lookup("no-instant").await,
+        p.lookup(&Sent::key("no-instant")).await,
         Err(PublishError::Permanent(_))
     ));
 }

@@ -192,6 +192,7 @@ async fn an_interrupted_publication_is_published_once_after_a_restart() {
             at,
             content_hash: "x".into(),
             commit: None,
+            fingerprint: None,
         };
         ledger.claim(&claim, Utc::now()).await.unwrap();
     }

@@ -72,6 +72,8 @@ pub struct Claim {
     pub at: DateTime<Utc>,
     pub content_hash: String,
     pub commit: Option<String>,
+    /// The platform's read-back fingerprint (`Publisher::fingerprint`).
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +115,7 @@ pub struct Record {
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub fingerprint: Option<String>,
 }
 
 pub struct Ledger {
@@ -125,7 +128,7 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT key, post, channel, schedule, slot_at, state, content_hash, commit_id, ",
-            "remote_id, url, attempts, error, created_at, updated_at FROM publications ",
+            "remote_id, url, attempts, error, created_at, updated_at, fingerprint FROM publications ",
             $rest
         )
     };
@@ -146,7 +149,8 @@ const SCHEMA: &[&str] = &[
         attempts INTEGER NOT NULL DEFAULT 1,
         error TEXT,
         created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
+        updated_at TEXT NOT NULL,
+        fingerprint TEXT
     )",
     // One tip per schedule slot and channel, whatever the planner picks after
     // a restart or a content change.
@@ -156,17 +160,33 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// The ledger's schema version (SQLite `user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// The columns of version 0 and 1, for copying their rows.
+const V1_COLUMNS: &str = "key, post, channel, schedule, slot_at, state, content_hash, commit_id, \
+    remote_id, url, attempts, error, created_at, updated_at";
 
 /// Brings a ledger to [`SCHEMA_VERSION`]. Version 0 is a ledger from before
 /// versioning, whose state check lacked `missed` and `frozen`: its rows are
-/// copied into the current table, so no publication record is lost.
+/// copied into the current table, so no publication record is lost. Version
+/// 1 lacks the read-back `fingerprint` column.
 async fn migrate(pool: &SqlitePool) -> Result<()> {
     let version: i64 = sqlx::query("PRAGMA user_version")
         .fetch_one(pool)
         .await?
         .try_get(0)?;
     if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    if version == 1 {
+        let mut tx = pool.begin().await?;
+        sqlx::query("ALTER TABLE publications ADD COLUMN fingerprint TEXT")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("PRAGMA user_version = 2")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         return Ok(());
     }
     let old_table: Option<String> = sqlx::query(
@@ -192,14 +212,17 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
         sqlx::query(*statement).execute(&mut *tx).await?;
     }
     if old_table.is_some() {
-        sqlx::query("INSERT INTO publications SELECT * FROM publications_v0")
+        let copy = format!(
+            "INSERT INTO publications ({V1_COLUMNS}) SELECT {V1_COLUMNS} FROM publications_v0"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(copy))
             .execute(&mut *tx)
             .await?;
         sqlx::query("DROP TABLE publications_v0")
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("PRAGMA user_version = 1")
+    sqlx::query("PRAGMA user_version = 2")
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -262,8 +285,8 @@ impl Ledger {
     pub async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<ClaimResult> {
         let result = sqlx::query(
             "INSERT INTO publications
-                (key, post, channel, schedule, slot_at, state, content_hash, commit_id, attempts, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, 1, $8, $8)
+                (key, post, channel, schedule, slot_at, state, content_hash, commit_id, attempts, created_at, updated_at, fingerprint)
+             VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, 1, $8, $8, $9)
              ON CONFLICT DO NOTHING",
         )
         .bind(&claim.key)
@@ -274,6 +297,7 @@ impl Ledger {
         .bind(&claim.content_hash)
         .bind(&claim.commit)
         .bind(timestamp(now))
+        .bind(&claim.fingerprint)
         .execute(&self.pool)
         .await
         .with_context(|| format!("cannot record publication {} in the ledger", claim.key))?;
@@ -521,6 +545,7 @@ fn record(row: &SqliteRow) -> Result<Record> {
         at: parse_time(&row.try_get::<String, _>("slot_at")?)?,
         state: row.try_get::<String, _>("state")?.parse()?,
         content_hash: row.try_get("content_hash")?,
+        fingerprint: row.try_get("fingerprint")?,
         commit: row.try_get("commit_id")?,
         remote_id: row.try_get("remote_id")?,
         url: row.try_get("url")?,
@@ -544,6 +569,7 @@ mod tests {
             schedule: schedule.map(String::from),
             at: Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap(),
             content_hash: "abc".into(),
+            fingerprint: None,
             commit: Some("c0ffee".into()),
         }
     }
@@ -692,7 +718,10 @@ mod tests {
                 .connect_with(options)
                 .await
                 .unwrap();
-            let old = SCHEMA[0].replace(",'missed','frozen'", "");
+            let old = SCHEMA[0]
+                .replace(",'missed','frozen'", "")
+                .replace(",\n        fingerprint TEXT", "");
+            assert!(!old.contains("fingerprint"));
             sqlx::query(sqlx::AssertSqlSafe(old))
                 .execute(&pool)
                 .await
@@ -714,5 +743,42 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ledger.get("m").await.unwrap().unwrap().state, State::Missed);
+    }
+
+    #[tokio::test]
+    async fn a_version_1_ledger_gains_the_fingerprint_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        {
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .unwrap();
+            let v1 = SCHEMA[0].replace(",\n        fingerprint TEXT", "");
+            sqlx::query(sqlx::AssertSqlSafe(v1))
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO publications VALUES ('k','p','c',NULL,'2026-11-24T14:00:00.000Z','sending','h',NULL,NULL,NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:00.000Z')")
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("PRAGMA user_version = 1")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let ledger = Ledger::open(&path).await.unwrap();
+        let old = ledger.get("k").await.unwrap().unwrap();
+        assert_eq!((old.state, old.fingerprint), (State::Sending, None));
+        let mut c = claim("n", None, 9);
+        c.fingerprint = Some("f00d".into());
+        ledger.claim(&c, Utc::now()).await.unwrap();
+        let new = ledger.get("n").await.unwrap().unwrap();
+        assert_eq!(new.fingerprint.as_deref(), Some("f00d"));
     }
 }

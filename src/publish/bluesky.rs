@@ -35,7 +35,7 @@
 //! deleted by the PDS after a while.
 
 use super::http::{self, HttpCore};
-use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt};
+use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::content::Post;
 use crate::render::{self, Rendered, facets, length, plain};
 use crate::secret::{Secret, SecretRef};
@@ -602,8 +602,11 @@ impl Publisher for BlueskyPublisher {
     /// Looks the first post up by its record key. For a thread interrupted
     /// after its first post this answers "published" and the other parts are
     /// not sent; sending the publication again would complete it.
-    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
-        Box::pin(self.find_publication(key))
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(self.find_publication(sent.key))
     }
 }
 

@@ -4,7 +4,7 @@
 //! never sees half a feed. Entry ids derive from the publication key, so a
 //! publication that is already in the feed is found again, never added twice.
 
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::config::FeedSettings;
 use crate::content::hex;
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
@@ -173,9 +173,12 @@ impl Publisher for FeedPublisher {
         Box::pin(async move { self.publish_now(ctx) })
     }
 
-    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
         Box::pin(async move {
-            let id = entry_id(key);
+            let id = entry_id(sent.key);
             let found = self
                 .read()?
                 .is_some_and(|f| f.entries().iter().any(|e| e.id() == id));
@@ -238,8 +241,8 @@ mod tests {
         let ids: Vec<&str> = feed.entries().iter().map(|e| e.id()).collect();
         assert_eq!(ids, [entry_id("c@feed@3"), entry_id("b@feed@2")]);
         assert_eq!(first.remote_id, entry_id("a@feed@1"));
-        assert!(p.lookup("c@feed@3").await.unwrap().is_some());
-        assert!(p.lookup("a@feed@1").await.unwrap().is_none());
+        assert!(p.lookup(&Sent::key("c@feed@3")).await.unwrap().is_some());
+        assert!(p.lookup(&Sent::key("a@feed@1")).await.unwrap().is_none());
         // No temporary files are left beside the feed.
         assert_eq!(
             std::fs::read_dir(dir.path().join("out")).unwrap().count(),

@@ -73,6 +73,36 @@ pub struct PublishContext<'a> {
     pub image: Option<&'a Image>,
 }
 
+/// A publication as the ledger recorded it when claiming, for looking it up
+/// on the platform afterwards.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    pub key: &'a str,
+    /// When the publication was claimed: a post found on the platform must
+    /// have been created after this (less the clocks' skew).
+    pub claimed_at: DateTime<Utc>,
+    /// What [`Publisher::fingerprint`] answered at claim time.
+    pub fingerprint: Option<&'a str>,
+}
+
+impl<'a> Sent<'a> {
+    /// A publication known only by its key (platforms that look up by key).
+    pub fn key(key: &'a str) -> Sent<'a> {
+        Sent {
+            key,
+            claimed_at: DateTime::<Utc>::MIN_UTC,
+            fingerprint: None,
+        }
+    }
+}
+
+/// The fingerprint of a text: SHA-256, hex. Platforms normalise the text
+/// first, the same way when sending and when reading back.
+pub fn fingerprint_of(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::content::hex(&Sha256::digest(text.as_bytes()))
+}
+
 /// An image to attach, with its alt text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -108,9 +138,6 @@ pub trait Publisher: Send + Sync {
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>>;
 
-    /// After a crash between claim and outcome: is the publication on the
-    /// platform? `Ok(None)` means "not there"; platforms that cannot tell
-    /// answer `Err` and the ledger marks the publication `unknown`.
     /// Whether sending the same publication again cannot post it twice (an
     /// idempotency key, a deterministic record key, or a file we can read).
     /// Only then does the daemon retry after a failure that may have reached
@@ -119,8 +146,26 @@ pub trait Publisher: Send + Sync {
         false
     }
 
-    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
-        let _ = key;
+    /// For platforms without idempotency that can read recent posts back:
+    /// a fingerprint of what the first post will look like when read back
+    /// (a hash of its text after the platform's own rewriting, such as X
+    /// shortening links). Stored in the ledger at claim time, so that
+    /// [`Publisher::lookup`] can recognise the post after a lost answer or a
+    /// crash. `None`: the platform cannot read back.
+    fn fingerprint(&self, rendered: &Rendered) -> Option<String> {
+        let _ = rendered;
+        None
+    }
+
+    /// After a crash or a lost answer between claim and outcome: is the
+    /// publication on the platform? `Ok(None)` means "certainly not there";
+    /// platforms that cannot tell answer `Err` and the ledger marks the
+    /// publication `unknown` for a person.
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        let _ = sent;
         Box::pin(async {
             Err(PublishError::Permanent(
                 "this platform cannot look publications up".into(),
