@@ -13,7 +13,7 @@
 //! after.
 
 use crate::alerts::Alerts;
-use crate::config::Config;
+use crate::config::{ChannelSettings, Config};
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
 use crate::plan::{self, LedgerView, Publication};
 use crate::publish::{self, PublishContext, PublishError, Publisher, Sent};
@@ -23,7 +23,7 @@ use crate::source::{self, Snapshot};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -229,6 +229,9 @@ pub struct Daemon {
     alerts: Alerts,
     /// Set on SIGINT/SIGTERM: no new publication starts.
     stop: Arc<AtomicBool>,
+    /// Channels whose server has not yet told its length limit (after a
+    /// start or a reload, until it answers).
+    limits_pending: BTreeSet<String>,
     pub health: Arc<Health>,
 }
 
@@ -247,6 +250,7 @@ impl Daemon {
             bail!("the configuration in schedules/ has errors (above); fix them and start again");
         };
         let publishers = publishers(config, &options.root);
+        let limits_pending = config.channels.keys().cloned().collect();
         let ledger = if options.dry_run {
             Ledger::open_existing(&options.ledger).await?
         } else {
@@ -265,6 +269,7 @@ impl Daemon {
             alerts: Alerts::default(),
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
+            limits_pending,
         };
         daemon.log_diagnostics();
         Ok(daemon)
@@ -292,6 +297,43 @@ impl Daemon {
         }
         for d in self.repo.diagnostics.iter().filter(|d| d.is_error()) {
             warn!(file = %d.file, line = d.span.line, code = d.code, "{}", d.message);
+        }
+    }
+
+    /// Asks each channel's server for its length limit where the
+    /// configuration does not set one (a Mastodon instance's
+    /// `max_characters`), and renders for that channel with it from now on.
+    /// A server that does not answer is asked again next cycle; until then
+    /// the default limit applies.
+    async fn learn_limits(&mut self) {
+        if self.limits_pending.is_empty() || self.options.dry_run {
+            return;
+        }
+        let mut learned = Vec::new();
+        for name in std::mem::take(&mut self.limits_pending) {
+            let Some(Ok(publisher)) = self.publishers.get(&name) else {
+                continue;
+            };
+            match publisher.discover_limit().await {
+                Ok(limit) => learned.extend(limit.map(|limit| (name, limit))),
+                Err(error) => {
+                    if self.reported.insert(format!("limit:{name}:{error}")) {
+                        warn!(channel = %name, "cannot read the server's length limit ({error}); counting against the default until it answers");
+                    }
+                    self.limits_pending.insert(name);
+                }
+            }
+        }
+        let Some(config) = self.repo.config.as_mut() else {
+            return;
+        };
+        for (name, limit) in learned {
+            if let Some(ChannelSettings::Mastodon(settings)) =
+                config.channels.get_mut(&name).map(|c| &mut c.settings)
+            {
+                info!(channel = %name, limit, "the instance's status length limit");
+                settings.max_characters = Some(limit);
+            }
         }
     }
 
@@ -421,6 +463,7 @@ impl Daemon {
             return Ok(false);
         };
         self.publishers = publishers(config, &self.options.root);
+        self.limits_pending = config.channels.keys().cloned().collect();
         info!(
             commit = repo.snapshot.commit().unwrap_or("work tree"),
             posts = repo.posts.len(),
@@ -478,6 +521,7 @@ impl Daemon {
     /// downtime, earlier slots are missed, never dumped all at once). Stops
     /// between publications when a stop was requested.
     pub async fn cycle(&mut self, now: DateTime<Utc>) -> Result<CycleReport> {
+        self.learn_limits().await;
         // First, so that a publication found missing is planned again now.
         self.reconcile_lost_answers(now).await?;
         let config = self.config();

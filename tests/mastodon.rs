@@ -36,7 +36,7 @@ fn publisher(server: &MockServer, dir: &tempfile::TempDir, timeout: Duration) ->
         base_url: server.uri(),
         token: token_file(dir),
         visibility: Visibility::Public,
-        max_characters: 500,
+        max_characters: Some(500),
     };
     MastodonPublisher::new("mastodon", &settings, HttpCore::new(timeout).unwrap()).unwrap()
 }
@@ -311,7 +311,7 @@ async fn a_refused_connection_says_nothing_was_sent() {
         base_url: format!("http://127.0.0.1:{port}"),
         token: token_file(&dir),
         visibility: Visibility::Public,
-        max_characters: 500,
+        max_characters: Some(500),
     };
     let p = MastodonPublisher::new(
         "mastodon",
@@ -804,4 +804,151 @@ async fn a_refused_upload_or_a_failed_check_posts_no_status() {
             _ => panic!("expected {expected}, got {error:?}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// The instance's own limit.
+
+/// `GET /api/v2/instance` as Mastodon 4 answers it, trimmed to what the
+/// schema requires of `configuration.statuses`.
+fn instance_json(max_characters: usize) -> Value {
+    json!({
+        "domain": "mastodon.example", "title": "Hospital", "version": "4.3.0",
+        "configuration": {"statuses": {
+            "max_characters": max_characters, "max_media_attachments": 4,
+            "characters_reserved_per_url": 23
+        }}
+    })
+}
+
+#[tokio::test]
+async fn the_instance_limit_is_read_unless_configured() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(instance_json(1000)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let unset = Settings {
+        base_url: server.uri(),
+        token: token_file(&dir),
+        visibility: Visibility::Public,
+        max_characters: None,
+    };
+    let p = MastodonPublisher::new("m", &unset, HttpCore::new(Duration::from_secs(5)).unwrap())
+        .unwrap();
+    assert_eq!(p.discover_limit().await, Ok(Some(1000)));
+    // A configured limit wins and the instance is not asked (`expect(1)`).
+    let configured = publisher(&server, &dir, Duration::from_secs(5));
+    assert_eq!(configured.discover_limit().await, Ok(None));
+}
+
+#[tokio::test]
+async fn an_instance_that_cannot_say_its_limit_is_an_error_to_retry() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": "down"})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        base_url: server.uri(),
+        token: token_file(&dir),
+        visibility: Visibility::Public,
+        max_characters: None,
+    };
+    let p = MastodonPublisher::new(
+        "m",
+        &settings,
+        HttpCore::new(Duration::from_secs(5)).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        p.discover_limit().await,
+        Err(PublishError::Retryable(_))
+    ));
+}
+
+/// A news item of about 700 graphemes: over a default instance's 500.
+fn long_news(at: DateTime<Utc>) -> String {
+    let reviewed = (Utc::now() - TimeDelta::days(2)).format("%Y-%m-%d");
+    format!(
+        "---\ntitle: Long news\nkind: news\npublish_at: {}\nchannels: [public]\nsources: [https://www.cdc.gov/flu/]\nreview: {{ by: \"Dr. Test, MD\", on: {reviewed} }}\n---\n{}\n",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "Wash your hands with soap. ".repeat(26).trim_end()
+    )
+}
+
+/// Runs `run --once` on a repo whose Mastodon channel sets no limit, against
+/// an instance that states `limit`; answers the statuses posted.
+async fn run_long_news_against_instance(limit: usize) -> (String, Vec<Value>) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(instance_json(limit)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(status_json("5151")))
+        .mount(&server)
+        .await;
+    let repo = common::TempRepo::new();
+    let dir = tempfile::tempdir().unwrap();
+    let SecretRef::File(token) = token_file(&dir) else {
+        unreachable!()
+    };
+    repo.write(
+        "schedules/channels.yaml",
+        &format!(
+            "timezone: UTC\nchannels:\n  mastodon: {{ platform: mastodon, base_url: \"{}\", token: \"file:{}\" }}\ngroups:\n  public: [mastodon]\n",
+            server.uri(),
+            token.display()
+        ),
+    );
+    repo.write(
+        "content/news/long.md",
+        &long_news(Utc::now() - TimeDelta::minutes(2)),
+    );
+    let root = repo.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        common::healthcast()
+            .arg("--repo")
+            .arg(root)
+            .args(["run", "--once"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let statuses = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/statuses")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    (log, statuses)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_counts_against_the_limit_the_instance_states() {
+    let (log, statuses) = run_long_news_against_instance(1000).await;
+    assert!(log.contains("published 1, failed 0"), "{log}");
+    assert_eq!(statuses.len(), 1, "{log}");
+    let text = statuses[0]["status"].as_str().unwrap();
+    assert!(text.chars().count() > 500, "{text}");
+    // The same post on an instance that keeps the default is held, not cut.
+    let (log, statuses) = run_long_news_against_instance(500).await;
+    assert!(statuses.is_empty(), "{statuses:?}");
+    assert!(log.contains("too long for the channel"), "{log}");
 }

@@ -43,14 +43,21 @@ pub struct Settings {
     pub token: SecretRef,
     #[serde(default)]
     pub visibility: Visibility,
-    /// The instance's limit (`configuration.statuses.max_characters` of
-    /// `/api/v2/instance`); 500 on a default instance.
-    #[serde(default = "default_max_characters")]
-    pub max_characters: usize,
+    /// The instance's limit. When not set, `run` reads it from the instance
+    /// (`configuration.statuses.max_characters` of `GET /api/v2/instance`)
+    /// and `preview` and `check` count against [`DEFAULT_MAX_CHARACTERS`].
+    #[serde(default)]
+    pub max_characters: Option<usize>,
 }
 
-fn default_max_characters() -> usize {
-    500
+/// A default instance's limit.
+pub const DEFAULT_MAX_CHARACTERS: usize = 500;
+
+impl Settings {
+    /// The limit to count against before the instance has been asked.
+    pub fn limit(&self) -> usize {
+        self.max_characters.unwrap_or(DEFAULT_MAX_CHARACTERS)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -90,6 +97,22 @@ struct MediaAttachment {
     id: String,
 }
 
+/// The part of `GET /api/v2/instance` that matters here.
+#[derive(Debug, Deserialize)]
+struct Instance {
+    configuration: InstanceConfiguration,
+}
+
+#[derive(Debug, Deserialize)]
+struct InstanceConfiguration {
+    statuses: StatusLimits,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusLimits {
+    max_characters: usize,
+}
+
 #[derive(Debug, Deserialize)]
 struct ApiError {
     error: String,
@@ -117,6 +140,8 @@ pub struct MastodonPublisher {
     base_url: String,
     token: Secret,
     visibility: Visibility,
+    /// Whether the limit is configured (then the instance is not asked).
+    configured_limit: bool,
     http: HttpCore,
     media_poll: Poll,
 }
@@ -142,6 +167,7 @@ impl MastodonPublisher {
             base_url: settings.base_url.trim_end_matches('/').to_string(),
             token,
             visibility: settings.visibility,
+            configured_limit: settings.max_characters.is_some(),
             http,
             media_poll: MEDIA_POLL,
         })
@@ -171,6 +197,22 @@ impl MastodonPublisher {
             headers,
             body,
         })
+    }
+
+    /// The instance's status length limit.
+    async fn instance_limit(&self) -> Result<Option<usize>, PublishError> {
+        if self.configured_limit {
+            return Ok(None);
+        }
+        let url = format!("{}/api/v2/instance", self.base_url);
+        let answer = self.call(self.http.client.get(url)).await?;
+        if !answer.status.is_success() {
+            return Err(answer.failure());
+        }
+        let instance: Instance = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Permanent(format!("unexpected answer from /api/v2/instance: {e}"))
+        })?;
+        Ok(Some(instance.configuration.statuses.max_characters))
     }
 
     /// Uploads `image` and waits until the server has processed it; returns
@@ -321,5 +363,9 @@ impl Publisher for MastodonPublisher {
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
         Box::pin(self.send(ctx))
+    }
+
+    fn discover_limit(&self) -> BoxFuture<'_, Result<Option<usize>, PublishError>> {
+        Box::pin(self.instance_limit())
     }
 }

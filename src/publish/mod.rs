@@ -146,6 +146,13 @@ pub trait Publisher: Send + Sync {
         false
     }
 
+    /// The platform's length limit as the account's server states it, for
+    /// channels whose limit is not configured (a Mastodon instance's
+    /// `max_characters`). `Ok(None)`: nothing to learn.
+    fn discover_limit(&self) -> BoxFuture<'_, Result<Option<usize>, PublishError>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// For platforms without idempotency that can read recent posts back:
     /// a fingerprint of what the first post will look like when read back
     /// (a hash of its text after the platform's own rewriting, such as X

@@ -43,7 +43,7 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
         ChannelSettings::Feed(_) => document(post, text),
         // The instance counts the content warning against the limit too.
         ChannelSettings::Mastodon(settings) => {
-            social(post, text, settings.max_characters, length::mastodon, true)
+            social(post, text, settings.limit(), length::mastodon, true)
         }
         ChannelSettings::Bluesky(settings) => crate::publish::bluesky::render(post, settings),
         ChannelSettings::Linkedin(settings) => crate::publish::linkedin::render(post, settings),
@@ -125,7 +125,7 @@ mod tests {
                 base_url: "https://m.example".into(),
                 token: SecretRef::Env("T".into()),
                 visibility: Visibility::Public,
-                max_characters: limit,
+                max_characters: Some(limit),
             }),
         }
     }
