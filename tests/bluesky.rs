@@ -491,10 +491,17 @@ async fn a_post_is_created_with_the_xrpc_contract_and_the_session_is_kept() {
 }
 
 #[tokio::test]
-async fn facets_are_utf8_byte_offsets_and_mentions_stay_plain_text() {
+async fn facets_are_utf8_byte_offsets_and_mentions_carry_the_resolved_did() {
     let server = MockServer::start().await;
     mount_sessions(&server, 1).await;
     mount_created(&server, "access-1", 1).await;
+    Mock::given(method("GET"))
+        .and(path(RESOLVE_HANDLE))
+        .and(query_param("handle", "praxis.bsky.social"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"did": PRAXIS_DID})))
+        .expect(1)
+        .mount(&server)
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let p = publisher(&server, &dir, Duration::from_secs(5));
     let text = "Grippe-Impfung für Ältere 💉 jetzt: https://www.rki.de/impfung. \
@@ -521,6 +528,10 @@ async fn facets_are_utf8_byte_offsets_and_mentions_stay_plain_text() {
                 &json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://www.rki.de/impfung"})
             ),
             (
+                "@praxis.bsky.social",
+                &json!({"$type": "app.bsky.richtext.facet#mention", "did": PRAXIS_DID})
+            ),
+            (
                 "#Grippe",
                 &json!({"$type": "app.bsky.richtext.facet#tag", "tag": "Grippe"})
             ),
@@ -534,10 +545,60 @@ async fn facets_are_utf8_byte_offsets_and_mentions_stay_plain_text() {
     let link_start = facets[0]["index"]["byteStart"].as_u64().unwrap() as usize;
     assert_eq!(link_start, text.find("https://").unwrap());
     assert_eq!(link_start, text[..link_start].chars().count() + 1 + 1 + 3);
-    assert!(
-        !facets.iter().any(|f| f.to_string().contains("mention")),
-        "a mention needs a DID; none is sent"
-    );
+}
+
+const RESOLVE_HANDLE: &str = "/xrpc/com.atproto.identity.resolveHandle";
+const PRAXIS_DID: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+
+#[tokio::test]
+async fn a_handle_that_does_not_resolve_stays_plain_text_and_each_handle_is_asked_once() {
+    let server = MockServer::start().await;
+    mount_sessions(&server, 1).await;
+    mount_created(&server, "access-1", 2).await;
+    // The reference PDS's answer for a handle with no account.
+    Mock::given(method("GET"))
+        .and(path(RESOLVE_HANDLE))
+        .respond_with(xrpc_error(
+            400,
+            "InvalidRequest",
+            "Unable to resolve handle",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut r = rendered("Ask @nobody.bsky.social. Or @nobody.bsky.social again.");
+    r.parts = vec![
+        "1/2 Ask @nobody.bsky.social.".into(),
+        "2/2 Or @nobody.bsky.social again.".into(),
+    ];
+    publish(&p, &post(), &r).await.unwrap();
+    for body in bodies(&server, CREATE_RECORD).await {
+        assert_valid_create_record(&body);
+        assert!(
+            body["record"].get("facets").is_none(),
+            "no facet for an unresolved handle: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failing_handle_resolution_posts_nothing_and_can_be_retried() {
+    let server = MockServer::start().await;
+    mount_sessions(&server, 0).await;
+    mount_created(&server, "access-1", 0).await;
+    Mock::given(method("GET"))
+        .and(path(RESOLVE_HANDLE))
+        .respond_with(xrpc_error(502, "UpstreamFailure", "bad gateway"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let error = publish(&p, &post(), &rendered("Ask @praxis.bsky.social."))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PublishError::Retryable(_)), "{error:?}");
 }
 
 #[tokio::test]

@@ -17,9 +17,11 @@
 //!
 //! What a record carries: the text; `langs` from the post's `lang`; link and
 //! hashtag facets (UTF-8 byte offsets, from [`facets::detect`]); a reply
-//! reference for each thread part after the first. Mentions would need the
-//! handle's DID, which takes a network lookup: they stay plain text, and a
-//! warning names them. A content warning becomes the self-label
+//! reference for each thread part after the first; mention facets for the
+//! handles `com.atproto.identity.resolveHandle` resolves to a DID (a handle
+//! that does not resolve stays plain text, with a warning, as in the official
+//! client; a server failure there is retryable, nothing having been posted).
+//! A content warning becomes the self-label
 //! `graphic-media`: Bluesky has no free-text warning, and of the self-labels
 //! its app honours (`porn`, `sexual`, `nudity`, `graphic-media`) it is the
 //! only one that fits health content (wounds, needles, procedures); clients
@@ -45,6 +47,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use tokio::sync::Mutex;
 
 /// The collection posts go to.
@@ -63,6 +66,7 @@ const CREATE_SESSION: &str = "com.atproto.server.createSession";
 const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
 const CREATE_RECORD: &str = "com.atproto.repo.createRecord";
 const GET_RECORD: &str = "com.atproto.repo.getRecord";
+const RESOLVE_HANDLE: &str = "com.atproto.identity.resolveHandle";
 const UPLOAD_BLOB: &str = "com.atproto.repo.uploadBlob";
 
 /// XRPC error names that mean the credentials, not the request, are wrong.
@@ -170,6 +174,12 @@ struct SessionAnswer {
 struct StrongRef {
     uri: String,
     cid: String,
+}
+
+/// `com.atproto.identity.resolveHandle` output.
+#[derive(Deserialize)]
+struct ResolvedHandle {
+    did: String,
 }
 
 #[derive(Deserialize)]
@@ -467,25 +477,80 @@ impl BlueskyPublisher {
         }))
     }
 
+    /// The DID of `handle`; `None` when the handle does not resolve (the
+    /// mention then stays plain text). A server or network failure is an
+    /// error: nothing has been posted yet, so the publication can be tried
+    /// again.
+    async fn resolve_handle(
+        &self,
+        ctx: &PublishContext<'_>,
+        handle: &str,
+    ) -> Result<Option<String>, PublishError> {
+        let answer = self
+            .call(
+                self.http
+                    .client
+                    .get(self.url(RESOLVE_HANDLE))
+                    .query(&[("handle", handle)]),
+            )
+            .await?;
+        if answer.status.is_success() {
+            let resolved: ResolvedHandle = serde_json::from_str(&answer.body).map_err(|e| {
+                PublishError::Retryable(format!("unexpected answer to resolveHandle: {e}"))
+            })?;
+            return Ok(Some(resolved.did));
+        }
+        // The reference PDS answers 400 InvalidRequest "Unable to resolve
+        // handle"; newer servers HandleNotFound.
+        if answer.status == StatusCode::BAD_REQUEST {
+            tracing::warn!(
+                channel = %self.name,
+                publication = ctx.key,
+                "@{handle} does not resolve to an account; the mention is posted as plain text"
+            );
+            return Ok(None);
+        }
+        Err(self.failure(&answer, None))
+    }
+
+    /// The DIDs of the handles mentioned in `parts`, resolved once each.
+    async fn resolve_mentions(
+        &self,
+        ctx: &PublishContext<'_>,
+        parts: &[String],
+    ) -> Result<HashMap<String, String>, PublishError> {
+        let mut dids = HashMap::new();
+        let mut unresolved = HashSet::new();
+        for part in parts {
+            for (_, handle) in facets::detect(part).mentions {
+                if dids.contains_key(&handle) || unresolved.contains(&handle) {
+                    continue;
+                }
+                match self.resolve_handle(ctx, &handle).await? {
+                    Some(did) => {
+                        dids.insert(handle, did);
+                    }
+                    None => {
+                        unresolved.insert(handle);
+                    }
+                }
+            }
+        }
+        Ok(dids)
+    }
+
     /// The record of one part. `reply`: the thread's (root, parent);
-    /// `embed`: an image embed, for the first part.
+    /// `embed`: an image embed, for the first part; `dids`: the mentioned
+    /// handles' DIDs.
     fn record(
         &self,
         ctx: &PublishContext<'_>,
         text: &str,
         reply: Option<(&StrongRef, &StrongRef)>,
         embed: Option<&Value>,
+        dids: &HashMap<String, String>,
     ) -> Value {
-        let detected = facets::detect(text);
-        if !detected.mentions.is_empty() {
-            let handles: Vec<&str> = detected.mentions.iter().map(|(_, h)| h.as_str()).collect();
-            tracing::warn!(
-                channel = %self.name,
-                publication = ctx.key,
-                "mentions are posted as plain text, not links (a mention needs the account's DID): @{}",
-                handles.join(", @")
-            );
-        }
+        let facets = facets::detect(text).with_mentions(|handle| dids.get(handle).cloned());
         let mut record = json!({
             "$type": POST_COLLECTION,
             "text": text,
@@ -494,8 +559,8 @@ impl BlueskyPublisher {
         if let Some(lang) = ctx.post.meta.lang.as_deref() {
             record["langs"] = json!([lang]);
         }
-        if !detected.facets.is_empty() {
-            record["facets"] = Value::Array(detected.facets);
+        if !facets.is_empty() {
+            record["facets"] = Value::Array(facets);
         }
         if ctx.post.meta.content_warning.is_some() {
             record["labels"] = json!({
@@ -522,6 +587,7 @@ impl BlueskyPublisher {
         } else {
             &ctx.rendered.parts
         };
+        let dids = self.resolve_mentions(ctx, parts).await?;
         let embed = match ctx.image {
             Some(image) => Some(self.upload_image(image).await?),
             None => None,
@@ -536,7 +602,7 @@ impl BlueskyPublisher {
             };
             // The image goes with the first post only.
             let embed = if index == 0 { embed.as_ref() } else { None };
-            let record = self.record(ctx, part, reply, embed);
+            let record = self.record(ctx, part, reply, embed, &dids);
             let created = self.create_post(&record, &rkey).await?;
             if first.is_none() {
                 first = Some((created.clone(), rkey));

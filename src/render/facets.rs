@@ -3,7 +3,8 @@
 //! scheme or bare domains on a known top-level domain, hashtags after the
 //! start or whitespace, and mentions of handles. Offsets are UTF-8 bytes,
 //! end exclusive. Mentions need a DID, which takes the network to resolve:
-//! they are returned apart, as handles, for the publisher to resolve.
+//! they are returned apart, as handles, for the publisher to resolve and
+//! [`Detected::with_mentions`] to merge.
 
 use super::length::is_tld;
 use regex::Regex;
@@ -48,6 +49,31 @@ pub fn detect(text: &str) -> Detected {
     }
     out.mentions = mentions(text);
     out
+}
+
+impl Detected {
+    /// All facets, with a `#mention` for each mention whose handle `did_of`
+    /// resolves; the others stay plain text, as in the official client.
+    /// Sorted by `byteStart`, not overlapping.
+    pub fn with_mentions(&self, did_of: impl Fn(&str) -> Option<String>) -> Vec<Value> {
+        let start = |f: &Value| f["index"]["byteStart"].as_u64().unwrap_or_default();
+        let mut all: Vec<Value> = self.facets.clone();
+        for (range, handle) in &self.mentions {
+            if let Some(did) = did_of(handle) {
+                all.push(mention_facet(range, &did));
+            }
+        }
+        all.sort_by_key(start);
+        let mut end = 0;
+        all.retain(|f| {
+            let keep = start(f) >= end;
+            if keep {
+                end = f["index"]["byteEnd"].as_u64().unwrap_or_default();
+            }
+            keep
+        });
+        all
+    }
 }
 
 fn facet(range: &Range<usize>, feature: Value) -> Value {
