@@ -44,30 +44,8 @@ fn repo_with(channel_yaml: &str, dir: &tempfile::TempDir) -> TempRepo {
 }
 
 async fn run_once(repo: &TempRepo) -> (String, Value) {
-    let root = repo.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        let run = common::healthcast()
-            .arg("--repo")
-            .arg(&root)
-            .args(["run", "--once"])
-            .output()
-            .unwrap();
-        let status = common::healthcast()
-            .arg("--repo")
-            .arg(&root)
-            .args(["status", "--format", "json"])
-            .output()
-            .unwrap();
-        (run, status)
-    })
-    .await
-    .unwrap();
-    let stdout = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.0.stdout),
-        String::from_utf8_lossy(&out.0.stderr)
-    );
-    (stdout, serde_json::from_slice(&out.1.stdout).unwrap())
+    let log = repo.run_once().await;
+    (log, repo.status())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,6 +78,7 @@ async fn an_idempotent_platform_is_retried_with_backoff_and_published_once() {
         .await
         .unwrap()
         .iter()
+        .filter(|r| r.url.path() == "/api/v1/statuses")
         .map(|r| {
             r.headers
                 .get("idempotency-key")

@@ -391,32 +391,9 @@ async fn run_once_publishes_news_to_mastodon_and_records_the_status() {
         ),
     );
     repo.news("due", Utc::now() - TimeDelta::minutes(2));
-    let out = tokio::task::spawn_blocking({
-        let root = repo.path().to_path_buf();
-        move || {
-            common::healthcast()
-                .arg("--repo")
-                .arg(root)
-                .args(["run", "--once"])
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("published 2, failed 0"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let status = common::healthcast()
-        .arg("--repo")
-        .arg(repo.path())
-        .args(["status", "--format", "json"])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let log = repo.run_once().await;
+    assert!(log.contains("published 2, failed 0"), "{log}");
+    let v = repo.status();
     let mastodon = v["recent"]
         .as_array()
         .unwrap()
@@ -426,7 +403,7 @@ async fn run_once_publishes_news_to_mastodon_and_records_the_status() {
         .clone();
     assert_eq!(mastodon["remote_id"], "4242");
     assert_eq!(mastodon["url"], "https://mastodon.example/@hospital/4242");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+    assert!(!log.contains(TOKEN));
 }
 
 /// Answers each status with the next id, as a server would.
@@ -913,22 +890,7 @@ async fn run_long_news_against_instance(limit: usize) -> (String, Vec<Value>) {
         "content/news/long.md",
         &long_news(Utc::now() - TimeDelta::minutes(2)),
     );
-    let root = repo.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        common::healthcast()
-            .arg("--repo")
-            .arg(root)
-            .args(["run", "--once"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = repo.run_once().await;
     let statuses = server
         .received_requests()
         .await

@@ -706,32 +706,48 @@ mod tests {
         assert!(missing.contains("no publication nope"), "{missing}");
     }
 
+    /// A ledger file made by an older version: `schema` with `rows`, at
+    /// `user_version`.
+    async fn old_ledger(path: &Path, schema: String, rows: &str, user_version: i64) {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(schema))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO publications VALUES {rows}"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA user_version = {user_version}"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+
+    /// Version 1's table: no fingerprint column.
+    fn v1_schema() -> String {
+        let v1 = SCHEMA[0].replace(",\n        fingerprint TEXT", "");
+        assert!(!v1.contains("fingerprint"));
+        v1
+    }
+
     #[tokio::test]
     async fn a_ledger_from_before_schema_versions_keeps_its_rows_and_takes_new_states() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");
-        {
-            let options = SqliteConnectOptions::new()
-                .filename(&path)
-                .create_if_missing(true);
-            let pool = SqlitePoolOptions::new()
-                .connect_with(options)
-                .await
-                .unwrap();
-            let old = SCHEMA[0]
-                .replace(",'missed','frozen'", "")
-                .replace(",\n        fingerprint TEXT", "");
-            assert!(!old.contains("fingerprint"));
-            sqlx::query(sqlx::AssertSqlSafe(old))
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query("INSERT INTO publications VALUES ('k','p','c',NULL,'2026-11-24T14:00:00.000Z','published','h',NULL,'r',NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:00.000Z')")
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
+        let v0 = v1_schema().replace(",'missed','frozen'", "");
+        old_ledger(&path, v0, "('k','p','c',NULL,'2026-11-24T14:00:00.000Z','published','h',NULL,'r',NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:00.000Z')", 0).await;
         let ledger = Ledger::open(&path).await.unwrap();
         assert_eq!(
             ledger.get("k").await.unwrap().unwrap().state,
@@ -749,29 +765,7 @@ mod tests {
     async fn a_version_1_ledger_gains_the_fingerprint_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.sqlite");
-        {
-            let options = SqliteConnectOptions::new()
-                .filename(&path)
-                .create_if_missing(true);
-            let pool = SqlitePoolOptions::new()
-                .connect_with(options)
-                .await
-                .unwrap();
-            let v1 = SCHEMA[0].replace(",\n        fingerprint TEXT", "");
-            sqlx::query(sqlx::AssertSqlSafe(v1))
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query("INSERT INTO publications VALUES ('k','p','c',NULL,'2026-11-24T14:00:00.000Z','sending','h',NULL,NULL,NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:00.000Z')")
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query("PRAGMA user_version = 1")
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
+        old_ledger(&path, v1_schema(), "('k','p','c',NULL,'2026-11-24T14:00:00.000Z','sending','h',NULL,NULL,NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:00.000Z')", 1).await;
         let ledger = Ledger::open(&path).await.unwrap();
         let old = ledger.get("k").await.unwrap().unwrap();
         assert_eq!((old.state, old.fingerprint), (State::Sending, None));

@@ -100,3 +100,38 @@ pub fn healthcast() -> Command {
     cmd.env("HEALTHCAST_LOG", "info");
     cmd
 }
+
+impl TempRepo {
+    /// `healthcast run --once` on this repository, off the async runtime (a
+    /// loopback server in the test must keep answering); its log, stdout
+    /// then stderr.
+    pub async fn run_once(&self) -> String {
+        let root = self.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || {
+            healthcast()
+                .arg("--repo")
+                .arg(root)
+                .args(["run", "--once"])
+                .output()
+                .expect("run healthcast")
+        })
+        .await
+        .expect("join the run");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// `healthcast status --format json`, parsed.
+    pub fn status(&self) -> serde_json::Value {
+        let out = healthcast()
+            .arg("--repo")
+            .arg(self.path())
+            .args(["status", "--format", "json"])
+            .output()
+            .expect("run healthcast status");
+        serde_json::from_slice(&out.stdout).expect("status JSON")
+    }
+}
