@@ -314,7 +314,11 @@ impl Daemon {
             let Some(Ok(publisher)) = self.publishers.get(&name) else {
                 continue;
             };
-            match publisher.discover_limit().await {
+            match publisher
+                .discover_limit()
+                .await
+                .map_err(PublishError::scrubbed)
+            {
                 Ok(limit) => learned.extend(limit.map(|limit| (name, limit))),
                 Err(error) => {
                     if self.reported.insert(format!("limit:{name}:{error}")) {
@@ -382,7 +386,11 @@ impl Daemon {
                     "channel `{}` cannot work: {reason}",
                     record.channel
                 )),
-                Some(Ok(publisher)) => match publisher.lookup(&sent).await {
+                Some(Ok(publisher)) => match publisher
+                    .lookup(&sent)
+                    .await
+                    .map_err(PublishError::scrubbed)
+                {
                     Ok(found) => Ok(found),
                     // The platform cannot answer now: ask again next tick,
                     // for a while, before giving the publication to a person.
@@ -795,7 +803,11 @@ impl Daemon {
         };
         let mut attempt = 1;
         let outcome = loop {
-            let error = match publisher.publish(&ctx).await {
+            let error = match publisher
+                .publish(&ctx)
+                .await
+                .map_err(PublishError::scrubbed)
+            {
                 Ok(receipt) => {
                     report.published += 1;
                     info!(key = %key, channel = %p.channel, remote_id = %receipt.remote_id, "published");
@@ -909,7 +921,11 @@ impl Daemon {
                     at: now,
                     image: None,
                 };
-                if let Err(e) = publisher.publish(&ctx).await {
+                if let Err(e) = publisher
+                    .publish(&ctx)
+                    .await
+                    .map_err(PublishError::scrubbed)
+                {
                     warn!(channel = %name, "alert not delivered: {e}");
                 }
             }

@@ -4,8 +4,47 @@
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
+use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{LazyLock, RwLock};
+
+/// The secret values this process holds (configured ones and tokens the
+/// platforms issued since), newest last, so that text from outside, such as
+/// a platform's error message that repeats a token, can be scrubbed before
+/// it is logged, stored or alerted. Bounded: refreshed tokens come and go.
+static SEEN: LazyLock<RwLock<VecDeque<String>>> = LazyLock::new(RwLock::default);
+const SEEN_MAX: usize = 256;
+/// Shorter values are not scrubbed: they would cut ordinary words.
+const SCRUB_MIN_LEN: usize = 8;
+
+fn remember(value: &str) {
+    if value.len() < SCRUB_MIN_LEN {
+        return;
+    }
+    // A poisoned lock only means a panic elsewhere; the list is still whole.
+    let mut seen = SEEN.write().unwrap_or_else(|e| e.into_inner());
+    if seen.iter().any(|s| s == value) {
+        return;
+    }
+    if seen.len() == SEEN_MAX {
+        seen.pop_front();
+    }
+    seen.push_back(value.to_string());
+}
+
+/// `text` with every secret value this process holds replaced by
+/// `[redacted]`.
+pub fn scrub(text: &str) -> String {
+    let seen = SEEN.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for secret in seen.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    out
+}
 
 /// Where a secret comes from, as written in channels.yaml.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +90,7 @@ impl SecretRef {
         if value.is_empty() {
             bail!("the secret from {self} is empty");
         }
-        Ok(Secret(value))
+        Ok(Secret::new(value))
     }
 }
 
@@ -71,7 +110,9 @@ pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        remember(&value);
+        Secret(value)
     }
 
     pub fn expose(&self) -> &str {
@@ -94,6 +135,17 @@ impl fmt::Display for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_secrets_are_scrubbed_from_outside_text_and_short_ones_are_not() {
+        let token = Secret::new("scrub-me-0123456789");
+        let _short = Secret::new("abc");
+        assert_eq!(
+            scrub("bad token scrub-me-0123456789 (abc)"),
+            "bad token [redacted] (abc)"
+        );
+        assert_eq!(token.expose(), "scrub-me-0123456789");
+    }
 
     #[test]
     fn only_env_and_file_references_are_accepted() {

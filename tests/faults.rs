@@ -196,3 +196,39 @@ async fn a_held_post_raises_one_alert_on_the_alert_channel() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_reaches_neither_the_log_nor_the_ledger_even_when_the_platform_echoes_it() {
+    const SECRET: &str = "tok-SECRET-4f9a77";
+    let server = MockServer::start().await;
+    // A careless server that repeats the credentials in its error.
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": format!("The access token {SECRET} is invalid")})),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo_with(
+        &format!(
+            "{{ platform: mastodon, base_url: \"{}\", token: \"file:TOKEN_FILE\" }}",
+            server.uri()
+        ),
+        &dir,
+    );
+    std::fs::write(dir.path().join("token"), SECRET).unwrap();
+    let (out, status) = run_once(&repo).await;
+    assert!(out.contains("credentials rejected"), "{out}");
+    assert_eq!(status["recent"][0]["state"], "failed");
+    assert!(!out.contains(SECRET), "{out}");
+    assert!(!status.to_string().contains(SECRET), "{status}");
+    for file in ["ledger.sqlite", "ledger.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(repo.join(&format!(".healthcast/{file}"))) {
+            assert!(
+                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                "{file} holds the secret"
+            );
+        }
+    }
+}

@@ -53,6 +53,21 @@ pub enum PublishError {
 }
 
 impl PublishError {
+    /// The same error with any secret value the process holds redacted
+    /// (platforms sometimes repeat credentials in their error messages).
+    pub fn scrubbed(self) -> PublishError {
+        use crate::secret::scrub;
+        match self {
+            PublishError::Retryable(m) => PublishError::Retryable(scrub(&m)),
+            PublishError::RateLimited { reset, message } => PublishError::RateLimited {
+                reset,
+                message: scrub(&message),
+            },
+            PublishError::Auth(m) => PublishError::Auth(scrub(&m)),
+            PublishError::Permanent(m) => PublishError::Permanent(scrub(&m)),
+        }
+    }
+
     /// The request never reached the platform (the connection was refused or
     /// could not be made), so sending again is safe on any platform. The HTTP
     /// core words these errors; see `http::classify_transport`.
