@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use healthcast::content;
 use healthcast::publish::http::{HttpCore, Poll};
 use healthcast::publish::mastodon::{MastodonPublisher, Settings, Visibility, idempotency_key};
-use healthcast::publish::{Image, PublishContext, PublishError, Publisher};
+use healthcast::publish::{Image, PublishContext, PublishError, Publisher, Sent};
 use healthcast::render::Rendered;
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
@@ -913,4 +913,78 @@ async fn run_counts_against_the_limit_the_instance_states() {
     let (log, statuses) = run_long_news_against_instance(500).await;
     assert!(statuses.is_empty(), "{statuses:?}");
     assert!(log.contains("too long for the channel"), "{log}");
+}
+
+// ---------------------------------------------------------------------------
+// Reading back after a crash.
+
+/// A status as Mastodon 4 renders the text below into HTML: paragraphs,
+/// a line break, a link split into visible and invisible spans, a hashtag
+/// and a remote mention shown as `@user`, entities escaped.
+const SENT: &str = "Flu shots: walk in, no appointment & no cost.\nAsk @pharmacy@health.example\n\nhttps://www.cdc.gov/flu/prevent/flushot.htm #FluSeason";
+const SHOWN: &str = "<p>Flu shots: walk in, no appointment &amp; no cost.<br />Ask <span class=\"h-card\" translate=\"no\"><a href=\"https://health.example/@pharmacy\" class=\"u-url mention\">@<span>pharmacy</span></a></span></p><p><a href=\"https://www.cdc.gov/flu/prevent/flushot.htm\" target=\"_blank\" rel=\"nofollow noopener\" translate=\"no\"><span class=\"invisible\">https://www.</span><span class=\"ellipsis\">cdc.gov/flu/prevent/flushot.ht</span><span class=\"invisible\">m</span></a> <a href=\"https://m.example/tags/FluSeason\" class=\"mention hashtag\" rel=\"tag\">#<span>FluSeason</span></a></p>";
+
+#[test]
+fn the_html_mastodon_shows_reads_back_as_the_text_sent() {
+    use healthcast::publish::mastodon::comparable;
+    assert_eq!(comparable(SHOWN), comparable(SENT));
+    assert_ne!(
+        comparable(SHOWN),
+        comparable(&SENT.replace("no cost", "a cost"))
+    );
+    assert_eq!(
+        comparable("a &lt;b&gt; &#39;c&#x27; &unknown; &"),
+        "a <b> 'c' &unknown; &"
+    );
+}
+
+fn posted(id: &str, content: &str, created_at: &str) -> Value {
+    let mut status = status_json(id);
+    status["content"] = json!(content);
+    status["created_at"] = json!(created_at);
+    status
+}
+
+#[tokio::test]
+async fn lookup_reads_the_account_s_latest_statuses_back_and_compares_the_text() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/verify_credentials"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "109"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/109/statuses"))
+        .and(wiremock::matchers::query_param("limit", "40"))
+        .and(wiremock::matchers::query_param("exclude_reblogs", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            posted("3", "<p>Something else.</p>", "2026-11-24T14:00:02.000Z"),
+            posted("2", SHOWN, "2026-11-24T14:00:01.000Z"),
+            // The same text a week earlier is another publication.
+            posted("1", SHOWN, "2026-11-17T14:00:00.000Z"),
+        ])))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut r = rendered(SENT);
+    r.parts = vec![SENT.to_string()];
+    let fingerprint = p.fingerprint(&r).unwrap();
+    let claimed_at: DateTime<Utc> = "2026-11-24T14:00:00Z".parse().unwrap();
+    let sent = Sent {
+        key: "k",
+        claimed_at,
+        fingerprint: Some(&fingerprint),
+    };
+    let found = p.lookup(&sent).await.unwrap().unwrap();
+    assert_eq!(found.remote_id, "2");
+    // Claimed after the matching status: not this publication's.
+    let later = Sent {
+        claimed_at: claimed_at + TimeDelta::hours(1),
+        ..sent
+    };
+    assert_eq!(p.lookup(&later).await.unwrap(), None);
+    // Without a fingerprint the adapter cannot tell.
+    assert!(p.lookup(&Sent::key("k")).await.is_err());
 }

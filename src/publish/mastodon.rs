@@ -14,17 +14,29 @@
 //! thread carry text alone. A repeated publication uploads the image again:
 //! media ids are not idempotent, and an unattached upload is removed by the
 //! server after a while.
+//!
+//! Idempotency keys last an hour. A publication interrupted by a crash is
+//! therefore looked up instead ([`Publisher::lookup`]): the account's
+//! latest statuses are read back (`verify_credentials`, then
+//! `GET /api/v1/accounts/{id}/statuses`) and their text, out of the HTML
+//! Mastodon made of it, is compared with a fingerprint of what was sent.
 
 use super::http::{self, HttpCore, Poll};
-use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt};
+use super::{
+    BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
+};
 use crate::content::hex;
+use crate::render::Rendered;
 use crate::secret::{Secret, SecretRef};
-use chrono::Utc;
+use chrono::{DateTime, TimeDelta, Utc};
+use regex::Regex;
 use reqwest::multipart::{Form, Part};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 use std::time::Duration;
+use unicode_normalization::UnicodeNormalization;
 
 /// How long to wait for uploaded media to finish processing: 10 checks,
 /// 500 ms apart (about five seconds; images usually take under one).
@@ -89,6 +101,86 @@ struct NewStatus<'a> {
 struct Status {
     id: String,
     url: Option<String>,
+}
+
+/// A status read back: its HTML content and when it was made.
+#[derive(Debug, Deserialize)]
+struct PostedStatus {
+    id: String,
+    url: Option<String>,
+    content: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Account {
+    id: String,
+}
+
+/// How many of the account's latest statuses are read back (the API's most).
+const READ_BACK: usize = 40;
+/// Clocks differ: a status may carry a time a little before the claim.
+const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// Text as Mastodon shows it back, made comparable with what was sent:
+/// tags dropped (paragraphs and line breaks become spaces), entities
+/// decoded, `@user@domain` shortened to `@user` as Mastodon displays it,
+/// whitespace collapsed, NFC.
+pub fn comparable(text: &str) -> String {
+    // Invariants: constant patterns.
+    static BREAK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)<br\s*/?>|</p>").unwrap_or_else(|e| unreachable!("{e}")));
+    static TAG: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<[^>]*>").unwrap_or_else(|e| unreachable!("{e}")));
+    static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(@[A-Za-z0-9_]+)@[A-Za-z0-9.-]*[A-Za-z0-9]")
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    });
+    let text = BREAK.replace_all(text, " ");
+    let text = TAG.replace_all(&text, "");
+    let text = decode_entities(&text);
+    let text = MENTION.replace_all(&text, "$1");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.join(" ").nfc().collect()
+}
+
+/// The entities Mastodon's HTML uses: the five named ones and numeric ones.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A media attachment, as far as it matters here.
@@ -197,6 +289,48 @@ impl MastodonPublisher {
             headers,
             body,
         })
+    }
+
+    /// The account's status made from `sent`, among its latest ones.
+    async fn find_status(&self, sent: &Sent<'_>) -> Result<Option<Receipt>, PublishError> {
+        let Some(fingerprint) = sent.fingerprint else {
+            return Err(PublishError::Permanent(
+                "no fingerprint was recorded for this publication".into(),
+            ));
+        };
+        let answer = self
+            .call(self.http.client.get(format!(
+                "{}/api/v1/accounts/verify_credentials",
+                self.base_url
+            )))
+            .await?;
+        if !answer.status.is_success() {
+            return Err(answer.failure());
+        }
+        let account: Account = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Retryable(format!("unexpected answer to verify_credentials: {e}"))
+        })?;
+        let url = format!("{}/api/v1/accounts/{}/statuses", self.base_url, account.id);
+        let answer = self
+            .call(self.http.client.get(url).query(&[
+                ("limit", READ_BACK.to_string().as_str()),
+                ("exclude_reblogs", "true"),
+            ]))
+            .await?;
+        if !answer.status.is_success() {
+            return Err(answer.failure());
+        }
+        let statuses: Vec<PostedStatus> = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Retryable(format!("unexpected answer to the account's statuses: {e}"))
+        })?;
+        Ok(statuses
+            .into_iter()
+            .filter(|s| s.created_at >= sent.claimed_at - CLOCK_SKEW)
+            .find(|s| fingerprint_of(&comparable(&s.content)) == fingerprint)
+            .map(|s| Receipt {
+                remote_id: s.id,
+                url: s.url,
+            }))
     }
 
     /// The instance's status length limit.
@@ -367,5 +501,18 @@ impl Publisher for MastodonPublisher {
 
     fn discover_limit(&self) -> BoxFuture<'_, Result<Option<usize>, PublishError>> {
         Box::pin(self.instance_limit())
+    }
+
+    /// The first status's text, as it will read back.
+    fn fingerprint(&self, rendered: &Rendered) -> Option<String> {
+        let first = rendered.parts.first().unwrap_or(&rendered.text);
+        Some(fingerprint_of(&comparable(first)))
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(self.find_status(sent))
     }
 }
