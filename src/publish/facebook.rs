@@ -3,28 +3,52 @@
 //! as a preview card) and `access_token` — the Page token goes in the body,
 //! never in the URL, where proxies and logs would keep it.
 //!
-//! Answers: 200 `{"id": "<page>_<post>"}`; errors are
+//! With an image, the post is a photo instead: `POST …/{page_id}/photos` as
+//! multipart with the file as `source`, the text as `message`, the alt text
+//! as `alt_text_custom` (the Photo node's "user provided accessible
+//! alternative description") and `access_token`. One request creates the
+//! photo and its post, so there is no upload before the post to retry
+//! separately; `link` is not a photo parameter, and the link is in the text.
+//!
+//! Answers: 200 `{"id": "<page>_<post>"}` (a photo: `{"id": "<photo>",
+//! "post_id": "<page>_<post>"}`, and the receipt is the post); errors are
 //! `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`
 //! and are classified by `code` (see [`classify`]) before the HTTP status.
 //!
-//! Text only: no images, no threads (a long post is an error), a content
-//! warning becomes a first `CW: …` line, and there is no idempotency key,
-//! so a timeout may leave a post that a retry repeats.
+//! No threads (a long post is an error), a content warning becomes a first
+//! `CW: …` line, and there is no idempotency key. After a lost answer the
+//! Page is read back instead ([`Publisher::lookup`]): `GET …/{page_id}/feed`
+//! with `fields=id,message,created_time,permalink_url` and `since` the claim
+//! (less [`CLOCK_SKEW`]), the token in an `Authorization: Bearer` header,
+//! and the post recognised by the fingerprint of its `message` (trimmed,
+//! NFC, `\r\n` as `\n`: [`read_back_text`]).
 
 use super::http::{self, HttpCore};
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::{
+    BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
+};
 use crate::content::Post;
 use crate::render::{Rendered, plain};
 use crate::secret::{Secret, SecretRef};
-use chrono::{DateTime, Utc};
-use reqwest::StatusCode;
+use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::header::HeaderMap;
+use reqwest::multipart::{Form, Part};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
 
 pub const DEFAULT_GRAPH_BASE: &str = "https://graph.facebook.com";
 
 /// Facebook's limit on a post's text, counted by [`length`].
 pub const MAX_LENGTH: usize = 63206;
+
+/// How far the Page's clock may be behind ours: a post read back may have
+/// been created this long before the claim.
+pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// How many posts one read-back asks for. When that many come back and none
+/// matches, the post may be further on: the lookup cannot tell.
+pub const READ_BACK_LIMIT: usize = 100;
 
 /// A `platform: facebook` channel in channels.yaml.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -98,9 +122,47 @@ pub fn render(post: &Post, settings: &Settings) -> Rendered {
     }
 }
 
+/// The answer to a post (`id` only) or a photo (`id` of the photo, and
+/// `post_id` of the post that shows it).
 #[derive(Debug, Deserialize)]
 struct Created {
     id: String,
+    #[serde(default)]
+    post_id: Option<String>,
+}
+
+/// One page of `GET /{page_id}/feed`.
+#[derive(Debug, Deserialize)]
+struct Feed {
+    #[serde(default)]
+    data: Vec<FeedPost>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FeedPost {
+    id: String,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    created_time: Option<String>,
+}
+
+/// The text as the fingerprint sees it, on both sides of a read-back: CRLF
+/// as LF, NFC, without surrounding whitespace.
+pub fn read_back_text(text: &str) -> String {
+    text.replace("\r\n", "\n").trim().nfc().collect()
+}
+
+/// The fingerprint of the first post's text, or `None` when there is no
+/// text to recognise a post by.
+fn text_fingerprint(text: &str) -> Option<String> {
+    let text = read_back_text(text);
+    (!text.is_empty()).then(|| fingerprint_of(&text))
+}
+
+/// The text that is sent: the one part (or the whole text without parts).
+fn first_text(rendered: &Rendered) -> &str {
+    rendered.parts.first().unwrap_or(&rendered.text)
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,8 +236,16 @@ pub fn classify(
 pub struct FacebookPublisher {
     name: String,
     feed_url: String,
+    photos_url: String,
     token: Secret,
     http: HttpCore,
+}
+
+/// An answer, read whole.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
 }
 
 impl FacebookPublisher {
@@ -191,12 +261,74 @@ impl FacebookPublisher {
             .page_token
             .resolve()
             .map_err(|e| format!("its page_token ({}): {e:#}", settings.page_token))?;
+        let page = format!("{base}/{}/{}", settings.version, settings.page_id);
         Ok(FacebookPublisher {
             name: name.to_string(),
-            feed_url: format!("{base}/{}/{}/feed", settings.version, settings.page_id),
+            feed_url: format!("{page}/feed"),
+            photos_url: format!("{page}/photos"),
             token,
             http,
         })
+    }
+
+    async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| http::classify_transport(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| http::classify_transport(&e))?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// What a non-success answer means; the token never appears in it.
+    fn failure(&self, answer: &Answer) -> PublishError {
+        let error = serde_json::from_str::<ErrorBody>(&answer.body)
+            .map(|b| b.error)
+            .unwrap_or_default();
+        let message = if error.message.is_some() || error.code.is_some() {
+            error.describe()
+        } else {
+            answer.body.chars().take(200).collect()
+        };
+        // Graph API messages can quote the token ("Malformed access token …").
+        let message = message.replace(self.token.expose(), "[redacted]");
+        classify(answer.status, &answer.headers, &error, &message, Utc::now())
+    }
+
+    /// The text post: a form to `/feed`.
+    fn feed_request(&self, ctx: &PublishContext<'_>, text: &str) -> RequestBuilder {
+        let mut form: Vec<(&str, &str)> = vec![("message", text)];
+        if let Some(link) = ctx.post.meta.link.as_deref() {
+            form.push(("link", link));
+        }
+        form.push(("access_token", self.token.expose()));
+        self.http.client.post(&self.feed_url).form(&form)
+    }
+
+    /// The photo post: multipart to `/photos`, the file last.
+    fn photo_request(&self, image: &Image, text: &str) -> Result<RequestBuilder, PublishError> {
+        let file = Part::bytes(image.bytes.clone())
+            .file_name(image.file_name.clone())
+            .mime_str(image.mime)
+            .map_err(|e| PublishError::Permanent(format!("image type {}: {e}", image.mime)))?;
+        let mut form = Form::new().text("message", text.to_string());
+        let alt = image.alt.trim();
+        if !alt.is_empty() {
+            form = form.text("alt_text_custom", alt.to_string());
+        }
+        let form = form
+            .text("access_token", self.token.expose().to_string())
+            .part("source", file);
+        Ok(self.http.client.post(&self.photos_url).multipart(form))
     }
 
     async fn send(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
@@ -216,48 +348,85 @@ impl FacebookPublisher {
                 "the post is {length} characters; Facebook's limit is {MAX_LENGTH}"
             )));
         }
-        let mut form: Vec<(&str, &str)> = vec![("message", text)];
-        if let Some(link) = ctx.post.meta.link.as_deref() {
-            form.push(("link", link));
+        let request = match ctx.image {
+            Some(image) => self.photo_request(image, text)?,
+            None => self.feed_request(ctx, text),
+        };
+        let answer = self.call(request).await?;
+        if !answer.status.is_success() {
+            return Err(self.failure(&answer));
         }
-        form.push(("access_token", self.token.expose()));
-        let response = self
+        let created = serde_json::from_str::<Created>(&answer.body).ok();
+        // A photo's post is `post_id`; a text post's is `id`.
+        let id = created.and_then(|c| c.post_id.filter(|p| !p.is_empty()).or(Some(c.id)));
+        match id.filter(|id| !id.is_empty()) {
+            Some(id) => Ok(receipt(id)),
+            None => Err(PublishError::Permanent(format!(
+                "Facebook answered HTTP {} without a post id: the post may exist; check the Page before sending it again",
+                answer.status.as_u16()
+            ))),
+        }
+    }
+
+    /// Reads the Page's posts since the claim and looks for the one whose
+    /// message has the claimed fingerprint.
+    async fn find(&self, sent: &Sent<'_>) -> Result<Option<Receipt>, PublishError> {
+        let Some(fingerprint) = sent.fingerprint else {
+            return Err(PublishError::Permanent(
+                "no read-back fingerprint was recorded for this publication, so the Page cannot tell whether it was posted".into(),
+            ));
+        };
+        let since = sent
+            .claimed_at
+            .checked_sub_signed(CLOCK_SKEW)
+            .unwrap_or(sent.claimed_at);
+        let limit = READ_BACK_LIMIT.to_string();
+        let since_unix = since.timestamp().max(0).to_string();
+        let request = self
             .http
             .client
-            .post(&self.feed_url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        if status.is_success() {
-            return match serde_json::from_str::<Created>(&body) {
-                Ok(created) if !created.id.is_empty() => Ok(Receipt {
-                    url: Some(format!("https://www.facebook.com/{}", created.id)),
-                    remote_id: created.id,
-                }),
-                _ => Err(PublishError::Permanent(format!(
-                    "Facebook answered HTTP {} without a post id: the post may exist; check the Page before sending it again",
-                    status.as_u16()
-                ))),
-            };
+            .get(&self.feed_url)
+            .bearer_auth(self.token.expose())
+            .query(&[
+                ("fields", "id,message,created_time,permalink_url"),
+                ("since", since_unix.as_str()),
+                ("limit", limit.as_str()),
+            ]);
+        let answer = self.call(request).await?;
+        if !answer.status.is_success() {
+            return Err(self.failure(&answer));
         }
-        let error = serde_json::from_str::<ErrorBody>(&body)
-            .map(|b| b.error)
-            .unwrap_or_default();
-        let message = if error.message.is_some() || error.code.is_some() {
-            error.describe()
-        } else {
-            body.chars().take(200).collect()
-        };
-        // Graph API messages can quote the token ("Malformed access token …").
-        let message = message.replace(self.token.expose(), "[redacted]");
-        Err(classify(status, &headers, &error, &message, Utc::now()))
+        let feed: Feed = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Permanent(format!("unexpected answer reading the Page's feed: {e}"))
+        })?;
+        let found = feed.data.iter().find(|post| {
+            let recent = post
+                .created_time
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
+                .is_none_or(|t| t >= since);
+            recent
+                && post
+                    .message
+                    .as_deref()
+                    .and_then(text_fingerprint)
+                    .is_some_and(|f| f == fingerprint)
+        });
+        match found {
+            Some(post) if !post.id.is_empty() => Ok(Some(receipt(post.id.clone()))),
+            _ if feed.data.len() >= READ_BACK_LIMIT => Err(PublishError::Permanent(format!(
+                "the Page has {READ_BACK_LIMIT} or more posts since the claim and none matches on the first page; cannot tell whether this one was posted"
+            ))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A receipt as every Facebook answer forms it: the post id and its URL.
+fn receipt(id: String) -> Receipt {
+    Receipt {
+        url: Some(format!("https://www.facebook.com/{id}")),
+        remote_id: id,
     }
 }
 
@@ -271,6 +440,18 @@ impl Publisher for FacebookPublisher {
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
         Box::pin(self.send(ctx))
+    }
+
+    /// The fingerprint of the message as Facebook returns it on read-back.
+    fn fingerprint(&self, rendered: &Rendered) -> Option<String> {
+        text_fingerprint(first_text(rendered))
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(self.find(sent))
     }
 }
 

@@ -8,22 +8,57 @@
 //! one of them, and sends hashtags as `{hashtag|\#|tag}` templates (the
 //! little-text HashtagTemplate) so they stay clickable.
 //!
-//! Text only: no images, no threads (LinkedIn has none; a long post is an
-//! error), a content warning becomes a first `CW: …` line, and there is no
-//! idempotency key, so a timeout may leave a post that a retry repeats.
+//! An image (JPEG, PNG or GIF: the Images API takes no other) is uploaded
+//! first with the Images API: `POST /rest/images?action=initializeUpload`
+//! with `{"initializeUploadRequest": {"owner": <author>}}` answers
+//! `value.uploadUrl` and `value.image` (`urn:li:image:…`); the bytes are
+//! `PUT` to the upload URL with the same bearer token, and the post carries
+//! `"content": {"media": {"id": <image>, "altText": <alt>}}`. The upload URL
+//! must be https (plain http only on loopback), and the token goes only to
+//! LinkedIn's hosts or the configured API host. A failure there happens
+//! before any post exists: its message says nothing was posted.
+//!
+//! No threads (LinkedIn has none; a long post is an error), a content
+//! warning becomes a first `CW: …` line, and there is no idempotency key.
+//! After a lost answer the author's posts are read back instead
+//! ([`Publisher::lookup`]): `GET /rest/posts?author=<urn>&q=author&count=20
+//! &sortBy=LAST_MODIFIED` (the URN URL-encoded), the post recognised by the
+//! fingerprint of its `commentary` with the little text undone
+//! ([`unescape_little_text`]), which is the fingerprint of the text before
+//! escaping ([`read_back_text`]). Reading needs `r_organization_social` (or
+//! `r_member_social`) besides the posting permission.
 
 use super::http::{self, HttpCore};
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::{
+    BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
+};
 use crate::content::Post;
 use crate::render::{Rendered, plain};
 use crate::secret::{Secret, SecretRef};
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 pub const DEFAULT_API_BASE: &str = "https://api.linkedin.com";
 
 /// LinkedIn's limit on `commentary`, counted by [`length`].
 pub const MAX_LENGTH: usize = 3000;
+
+/// How far LinkedIn's clock may be behind ours: a post read back may have
+/// been created this long before the claim.
+pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// How many of the author's latest posts one read-back asks for.
+pub const READ_BACK_COUNT: usize = 20;
+
+/// The image types the Images API accepts.
+pub const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif"];
+
+/// How the errors of an image upload begin: no post exists yet.
+pub const UPLOAD_FAILED: &str =
+    "the image upload failed before the post was created, so nothing was posted";
 
 /// The little-text characters that must be backslash-escaped.
 pub const RESERVED: &[char] = &[
@@ -129,6 +164,83 @@ pub fn escape_little_text(text: &str) -> String {
     out
 }
 
+/// Little text back to plain text, as a reader sees it: a backslash escape
+/// is the character it escapes, and a HashtagTemplate `{hashtag|\#|tag}` is
+/// `#tag`. The inverse of [`escape_little_text`] (for every text,
+/// `unescape_little_text(&escape_little_text(t)) == t`), and tolerant of a
+/// read-back that escapes more or less than we did. Other templates (a
+/// mention `@[Name](urn)`) are left as they are: we never send them.
+pub fn unescape_little_text(little: &str) -> String {
+    let mut out = String::with_capacity(little.len());
+    let mut rest = little;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            let escaped = &rest[1..];
+            match escaped.chars().next() {
+                Some(next) => {
+                    out.push(next);
+                    rest = &escaped[next.len_utf8()..];
+                }
+                None => {
+                    out.push('\\');
+                    rest = escaped;
+                }
+            }
+            continue;
+        }
+        if c == '{'
+            && let Some((marker, tag, after)) = hashtag_template(rest)
+        {
+            out.push_str(&unescape_little_text(marker));
+            out.push_str(&unescape_little_text(tag));
+            rest = after;
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `{hashtag|<marker>|<tag>}` at the start of `text`: the marker, the tag
+/// and what follows the template. Inside, `|` and `}` end the parts unless
+/// escaped.
+fn hashtag_template(text: &str) -> Option<(&str, &str, &str)> {
+    let inner = text.strip_prefix("{hashtag|")?;
+    let (marker, after_marker) = split_unescaped(inner, '|')?;
+    let (tag, after) = split_unescaped(after_marker, '}')?;
+    Some((marker, tag, after))
+}
+
+/// `text` up to the first `end` not escaped by a backslash, and what
+/// follows that `end`.
+fn split_unescaped(text: &str, end: char) -> Option<(&str, &str)> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == end {
+            return Some((&text[..i], &text[i + c.len_utf8()..]));
+        }
+    }
+    None
+}
+
+/// The text as the fingerprint sees it, on both sides of a read-back: plain
+/// (not little) text, CRLF as LF, NFC, without surrounding whitespace.
+pub fn read_back_text(plain: &str) -> String {
+    plain.replace("\r\n", "\n").trim().nfc().collect()
+}
+
+/// The fingerprint of a plain text, or `None` when there is no text to
+/// recognise a post by.
+fn text_fingerprint(plain: &str) -> Option<String> {
+    let text = read_back_text(plain);
+    (!text.is_empty()).then(|| fingerprint_of(&text))
+}
+
 /// The length LinkedIn's limit applies to, counted on the escaped text (so
 /// escapes and hashtag templates count) in UTF-16 code units, as a Java
 /// service counts a string: never less than what LinkedIn counts, so what
@@ -170,6 +282,68 @@ struct NewPost<'a> {
     distribution: Distribution,
     lifecycle_state: &'static str,
     is_reshare_disabled_by_author: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<Content<'a>>,
+}
+
+/// A post's attached media: the uploaded image and its alt text.
+#[derive(Debug, Serialize)]
+struct Content<'a> {
+    media: Media<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Media<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alt_text: Option<&'a str>,
+}
+
+/// The request body of `POST /rest/images?action=initializeUpload`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InitializeUpload<'a> {
+    initialize_upload_request: Owner<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Owner<'a> {
+    owner: &'a str,
+}
+
+/// Its answer: `{"value": {"uploadUrl", "image", …}}`.
+#[derive(Debug, Deserialize)]
+struct Initialized {
+    value: UploadTarget,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadTarget {
+    upload_url: String,
+    image: String,
+}
+
+/// One page of the `q=author` finder.
+#[derive(Debug, Deserialize)]
+struct Posts {
+    #[serde(default)]
+    elements: Vec<FoundPost>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FoundPost {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    commentary: Option<String>,
+    /// Milliseconds since the epoch.
+    #[serde(default)]
+    created_at: Option<i64>,
+    #[serde(default)]
+    last_modified_at: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -209,11 +383,20 @@ impl ApiError {
 
 pub struct LinkedInPublisher {
     name: String,
+    api_host: Option<String>,
     posts_url: String,
+    images_url: String,
     author: String,
     version: String,
     token: Secret,
     http: HttpCore,
+}
+
+/// An answer, read whole.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
 }
 
 impl LinkedInPublisher {
@@ -229,14 +412,137 @@ impl LinkedInPublisher {
             .token
             .resolve()
             .map_err(|e| format!("its token ({}): {e:#}", settings.token))?;
+        let api_host = reqwest::Url::parse(base)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
         Ok(LinkedInPublisher {
             name: name.to_string(),
+            api_host,
             posts_url: format!("{base}/rest/posts"),
+            images_url: format!("{base}/rest/images"),
             author: settings.author.clone(),
             version: settings.version.clone(),
             token,
             http,
         })
+    }
+
+    /// A request to the REST API: the bearer token and the version headers.
+    fn rest(&self, request: RequestBuilder) -> RequestBuilder {
+        request
+            .bearer_auth(self.token.expose())
+            .header("Linkedin-Version", &self.version)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+    }
+
+    async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| http::classify_transport(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| http::classify_transport(&e))?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// What a non-success answer means; the token never appears in it.
+    fn failure(&self, answer: &Answer) -> PublishError {
+        let message = serde_json::from_str::<ApiError>(&answer.body)
+            .ok()
+            .and_then(|e| e.describe())
+            .unwrap_or_else(|| answer.body.chars().take(200).collect());
+        let message = message.replace(self.token.expose(), "[redacted]");
+        http::classify_status(answer.status, &answer.headers, &message, Utc::now())
+    }
+
+    /// Whether the token may go to `url`: LinkedIn's own hosts, or the host
+    /// the API itself is configured on (a local server in tests).
+    fn trusted_upload_host(&self, url: &reqwest::Url) -> bool {
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        host == "linkedin.com"
+            || host.ends_with(".linkedin.com")
+            || self.api_host.as_deref() == Some(host.as_str())
+    }
+
+    /// Uploads `image` with the Images API; returns its `urn:li:image:…`.
+    /// Every error says that nothing was posted (no post exists yet).
+    async fn upload_image(&self, image: &Image) -> Result<String, PublishError> {
+        if !IMAGE_TYPES.contains(&image.mime) {
+            return Err(PublishError::Permanent(format!(
+                "LinkedIn takes JPEG, PNG or GIF images, not {} (`{}`)",
+                image.mime, image.file_name
+            )));
+        }
+        let body = InitializeUpload {
+            initialize_upload_request: Owner {
+                owner: &self.author,
+            },
+        };
+        let answer = self
+            .call(
+                self.rest(
+                    self.http
+                        .client
+                        .post(&self.images_url)
+                        .query(&[("action", "initializeUpload")])
+                        .json(&body),
+                ),
+            )
+            .await
+            .map_err(upload_failed)?;
+        if !answer.status.is_success() {
+            return Err(upload_failed(self.failure(&answer)));
+        }
+        let target = serde_json::from_str::<Initialized>(&answer.body)
+            .map(|i| i.value)
+            .map_err(|e| {
+                PublishError::Permanent(format!(
+                    "{UPLOAD_FAILED}: unexpected answer to initializeUpload: {e}"
+                ))
+            })?;
+        if !target.image.starts_with("urn:li:image:") {
+            return Err(PublishError::Permanent(format!(
+                "{UPLOAD_FAILED}: initializeUpload gave no image URN but `{}`",
+                target.image.chars().take(60).collect::<String>()
+            )));
+        }
+        http::check_endpoint(&target.upload_url).map_err(|e| {
+            PublishError::Permanent(format!("{UPLOAD_FAILED}: the upload URL: {e}"))
+        })?;
+        let upload_url = reqwest::Url::parse(&target.upload_url).map_err(|e| {
+            PublishError::Permanent(format!("{UPLOAD_FAILED}: the upload URL: {e}"))
+        })?;
+        if !self.trusted_upload_host(&upload_url) {
+            return Err(PublishError::Permanent(format!(
+                "{UPLOAD_FAILED}: the upload URL is on `{}`, not LinkedIn; the token is not sent there",
+                upload_url.host_str().unwrap_or("no host")
+            )));
+        }
+        let answer = self
+            .call(
+                self.http
+                    .client
+                    .put(upload_url)
+                    .bearer_auth(self.token.expose())
+                    .header("Content-Type", image.mime)
+                    .body(image.bytes.clone()),
+            )
+            .await
+            .map_err(upload_failed)?;
+        if !answer.status.is_success() {
+            return Err(upload_failed(self.failure(&answer)));
+        }
+        Ok(target.image)
     }
 
     async fn send(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
@@ -257,6 +563,10 @@ impl LinkedInPublisher {
                 "the post is {length} characters as LinkedIn counts them (escapes included); the limit is {MAX_LENGTH}"
             )));
         }
+        let image = match ctx.image {
+            Some(image) => Some((self.upload_image(image).await?, image.alt.trim())),
+            None => None,
+        };
         let body = NewPost {
             author: &self.author,
             commentary: &commentary,
@@ -268,14 +578,15 @@ impl LinkedInPublisher {
             },
             lifecycle_state: "PUBLISHED",
             is_reshare_disabled_by_author: false,
+            content: image.as_ref().map(|(urn, alt)| Content {
+                media: Media {
+                    id: urn,
+                    alt_text: (!alt.is_empty()).then_some(*alt),
+                },
+            }),
         };
         let response = self
-            .http
-            .client
-            .post(&self.posts_url)
-            .bearer_auth(self.token.expose())
-            .header("Linkedin-Version", &self.version)
-            .header("X-Restli-Protocol-Version", "2.0.0")
+            .rest(self.http.client.post(&self.posts_url))
             .json(&body)
             .send()
             .await
@@ -290,31 +601,110 @@ impl LinkedInPublisher {
                 .map(str::trim)
                 .filter(|id| id.starts_with("urn:li:"));
             return match id {
-                Some(urn) => Ok(Receipt {
-                    remote_id: urn.to_string(),
-                    url: Some(format!("https://www.linkedin.com/feed/update/{urn}")),
-                }),
+                Some(urn) => Ok(receipt(urn)),
                 None => Err(PublishError::Permanent(format!(
                     "LinkedIn answered HTTP {} without a post URN in `x-restli-id`: the post may exist; check the page before sending it again",
                     status.as_u16()
                 ))),
             };
         }
-        let text = response
+        let body = response
             .text()
             .await
             .map_err(|e| http::classify_transport(&e))?;
-        let message = serde_json::from_str::<ApiError>(&text)
-            .ok()
-            .and_then(|e| e.describe())
-            .unwrap_or_else(|| text.chars().take(200).collect());
-        let message = message.replace(self.token.expose(), "[redacted]");
-        Err(http::classify_status(
+        Err(self.failure(&Answer {
             status,
-            &headers,
-            &message,
-            Utc::now(),
-        ))
+            headers,
+            body,
+        }))
+    }
+
+    /// Reads the author's latest posts and looks for the one whose
+    /// commentary has the claimed fingerprint.
+    async fn find(&self, sent: &Sent<'_>) -> Result<Option<Receipt>, PublishError> {
+        let Some(fingerprint) = sent.fingerprint else {
+            return Err(PublishError::Permanent(
+                "no read-back fingerprint was recorded for this publication, so LinkedIn cannot tell whether it was posted".into(),
+            ));
+        };
+        let since = sent
+            .claimed_at
+            .checked_sub_signed(CLOCK_SKEW)
+            .unwrap_or(sent.claimed_at)
+            .timestamp_millis();
+        let count = READ_BACK_COUNT.to_string();
+        let answer = self
+            .call(self.rest(self.http.client.get(&self.posts_url).query(&[
+                ("author", self.author.as_str()),
+                ("q", "author"),
+                ("count", count.as_str()),
+                ("sortBy", "LAST_MODIFIED"),
+            ])))
+            .await?;
+        if !answer.status.is_success() {
+            return Err(self.failure(&answer));
+        }
+        let posts: Posts = serde_json::from_str(&answer.body).map_err(|e| {
+            PublishError::Permanent(format!("unexpected answer reading the author's posts: {e}"))
+        })?;
+        let found = posts.elements.iter().find(|post| {
+            let recent = post.created_at.is_none_or(|at| at >= since);
+            recent
+                && post
+                    .commentary
+                    .as_deref()
+                    .and_then(|c| text_fingerprint(&unescape_little_text(c)))
+                    .is_some_and(|f| f == fingerprint)
+        });
+        if let Some(urn) = found
+            .and_then(|post| post.id.as_deref())
+            .filter(|id| id.starts_with("urn:li:"))
+        {
+            return Ok(Some(receipt(urn)));
+        }
+        // Sorted by last change, newest first: when the page is not full,
+        // or its oldest change is before the claim, every post left out was
+        // last changed before the claim and cannot be this one.
+        let oldest_change = posts.elements.iter().map(|p| p.last_modified_at).min();
+        let complete = posts.elements.len() < READ_BACK_COUNT
+            || oldest_change.flatten().is_some_and(|at| at < since);
+        if complete {
+            Ok(None)
+        } else {
+            Err(PublishError::Permanent(format!(
+                "the author's {READ_BACK_COUNT} latest posts all changed since the claim and none matches; cannot tell whether this one was posted"
+            )))
+        }
+    }
+}
+
+/// An image-upload failure: no post exists yet, and the message says so. A
+/// refused connection keeps its wording (the daemon retries those at once).
+fn upload_failed(error: PublishError) -> PublishError {
+    if error.never_sent() {
+        return error;
+    }
+    let said = |m: &str| {
+        // The transport's wording is about a post; here there is none.
+        let m = m.replace(" (the post may have been created)", "");
+        format!("{UPLOAD_FAILED}: {m}")
+    };
+    match error {
+        PublishError::Retryable(m) => PublishError::Retryable(said(&m)),
+        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
+            reset,
+            message: said(&message),
+        },
+        PublishError::Auth(m) => PublishError::Auth(said(&m)),
+        PublishError::Permanent(m) => PublishError::Permanent(said(&m)),
+    }
+}
+
+/// A receipt as every LinkedIn answer forms it: the post URN and its URL.
+fn receipt(urn: &str) -> Receipt {
+    Receipt {
+        remote_id: urn.to_string(),
+        url: Some(format!("https://www.linkedin.com/feed/update/{urn}")),
     }
 }
 
@@ -328,6 +718,19 @@ impl Publisher for LinkedInPublisher {
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
         Box::pin(self.send(ctx))
+    }
+
+    /// The fingerprint of the text before little-text escaping: what
+    /// [`unescape_little_text`] makes of the commentary read back.
+    fn fingerprint(&self, rendered: &Rendered) -> Option<String> {
+        text_fingerprint(rendered.parts.first().unwrap_or(&rendered.text))
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(self.find(sent))
     }
 }
 
