@@ -370,6 +370,7 @@ impl Daemon {
         if self.options.dry_run {
             return Ok(());
         }
+        let mut released = false;
         for record in ledger.in_state(State::Sending).await? {
             if min_age
                 .is_some_and(|age| record.fingerprint.is_none() || now - record.updated_at < age)
@@ -422,6 +423,9 @@ impl Daemon {
                 }
                 Ok(None) => {
                     ledger.release(&record.key).await?;
+                    // Its slot may lie before the next cycle's window: look
+                    // back over the whole catch-up again.
+                    released = true;
                     info!(key = %record.key, "unconfirmed publication is not on the channel: planned again within catch-up");
                 }
                 Err(reason) => {
@@ -435,6 +439,9 @@ impl Daemon {
                     self.alerts.raise(now, "unknown", &record.key, format!("Publication {} was interrupted and the channel cannot confirm it: check the channel, then `healthcast resolve`.", record.key));
                 }
             }
+        }
+        if released {
+            self.window_start = None;
         }
         Ok(())
     }
@@ -822,7 +829,9 @@ impl Daemon {
             // platform cannot post the same publication twice.
             let safe = error.never_sent() || publisher.idempotent();
             match &error {
-                PublishError::Retryable(_) if safe && attempt < MAX_ATTEMPTS => {
+                PublishError::Retryable(_) | PublishError::NotPosted(_)
+                    if safe && attempt < MAX_ATTEMPTS =>
+                {
                     let wait = backoff(attempt, &key);
                     warn!(key = %key, attempt, "publish failed ({error}); trying again in {} ms", wait.as_millis());
                     tokio::time::sleep(wait).await;

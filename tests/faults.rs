@@ -92,20 +92,19 @@ async fn an_idempotent_platform_is_retried_with_backoff_and_published_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_error_on_a_platform_without_idempotency_is_unknown_not_retried() {
+async fn a_server_error_on_a_platform_that_cannot_read_back_is_unknown_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .set_body_json(json!({"status": 500, "message": "Internal error"})),
-        )
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({"ok": false, "error_code": 500, "description": "Internal Server Error"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
     let repo = repo_with(
         &format!(
-            "{{ platform: linkedin, api_base: \"{}\", author: \"urn:li:organization:123\", token: \"file:TOKEN_FILE\", version: \"202511\" }}",
+            "{{ platform: telegram, api_base: \"{}\", bot_token: \"file:TOKEN_FILE\", chat_id: \"@hospital\" }}",
             server.uri()
         ),
         &dir,
@@ -117,6 +116,108 @@ async fn a_server_error_on_a_platform_without_idempotency_is_unknown_not_retried
         status["attention"][0]["state"], "unknown",
         "status lists it for a person"
     );
+}
+
+/// LinkedIn in miniature: the first `POST /rest/posts` answers 500, having
+/// created the post or not (`create_on_failure`); later ones answer 201.
+/// `GET /rest/posts` lists what was created, as the author finder does.
+struct FakeLinkedIn {
+    create_on_failure: bool,
+    posts: std::sync::Mutex<Vec<String>>,
+    creates: AtomicUsize,
+}
+
+impl Respond for &'static FakeLinkedIn {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut posts = self.posts.lock().unwrap();
+        if request.method.as_str() == "GET" {
+            let now = Utc::now().timestamp_millis();
+            let elements: Vec<Value> = posts
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, commentary)| {
+                    json!({
+                        "id": format!("urn:li:share:{}", i + 1), "author": "urn:li:organization:123",
+                        "commentary": commentary, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
+                        "createdAt": now, "publishedAt": now, "lastModifiedAt": now
+                    })
+                })
+                .collect();
+            return ResponseTemplate::new(200).set_body_json(
+                json!({"paging": {"start": 0, "count": 20, "links": []}, "elements": elements}),
+            );
+        }
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let commentary = body["commentary"].as_str().unwrap().to_string();
+        if self.creates.fetch_add(1, Ordering::SeqCst) == 0 {
+            if self.create_on_failure {
+                posts.push(commentary);
+            }
+            return ResponseTemplate::new(500)
+                .set_body_json(json!({"status": 500, "message": "Internal error"}));
+        }
+        posts.push(commentary);
+        ResponseTemplate::new(201)
+            .insert_header("x-restli-id", format!("urn:li:share:{}", posts.len()))
+    }
+}
+
+/// A 500 from LinkedIn (no idempotency): the daemon neither retries nor
+/// gives up, but reads the author's posts back once the request has surely
+/// ended, and settles by what it finds. Answers the ledger row and how many
+/// create requests the server saw.
+async fn lost_answer_on_linkedin(create_on_failure: bool) -> (Value, usize, usize) {
+    let server = MockServer::start().await;
+    let fake: &'static FakeLinkedIn = Box::leak(Box::new(FakeLinkedIn {
+        create_on_failure,
+        posts: Default::default(),
+        creates: AtomicUsize::new(0),
+    }));
+    Mock::given(wiremock::matchers::path("/rest/posts"))
+        .respond_with(fake)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo_with(
+        &format!(
+            "{{ platform: linkedin, api_base: \"{}\", author: \"urn:li:organization:123\", token: \"file:TOKEN_FILE\", version: \"202511\" }}",
+            server.uri()
+        ),
+        &dir,
+    );
+    let mut options = healthcast::daemon::Options::new(
+        repo.path().to_path_buf(),
+        None,
+        repo.join(".healthcast/ledger.sqlite"),
+    );
+    options.readback_after = std::time::Duration::ZERO;
+    let mut daemon = healthcast::daemon::Daemon::start(options, Utc::now())
+        .await
+        .unwrap();
+    let first = daemon.cycle(Utc::now()).await.unwrap();
+    assert_eq!((first.published, first.failed, first.held), (0, 0, 1));
+    assert_eq!(repo.status()["recent"][0]["state"], "sending");
+    daemon.cycle(Utc::now()).await.unwrap();
+    let row = repo.status()["recent"][0].clone();
+    let stored = fake.posts.lock().unwrap().len();
+    (row, fake.creates.load(Ordering::SeqCst), stored)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_whose_post_exists_is_found_by_reading_back_and_not_sent_again() {
+    let (row, creates, posts) = lost_answer_on_linkedin(true).await;
+    assert_eq!(row["state"], "published", "{row}");
+    assert_eq!(row["remote_id"], "urn:li:share:1");
+    assert_eq!((creates, posts), (1, 1), "one request, one post");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_whose_post_is_absent_is_planned_again_and_sent_once() {
+    let (row, creates, posts) = lost_answer_on_linkedin(false).await;
+    assert_eq!(row["state"], "published", "{row}");
+    assert_eq!(row["remote_id"], "urn:li:share:1");
+    assert_eq!((creates, posts), (2, 1), "sent again, one post in the end");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

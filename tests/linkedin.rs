@@ -727,7 +727,7 @@ async fn an_upload_that_times_out_says_nothing_was_posted() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&error, PublishError::Retryable(m) if m.starts_with(UPLOAD_FAILED) && !m.contains("may have been created")),
+        matches!(&error, PublishError::NotPosted(m) if m.starts_with(UPLOAD_FAILED) && !m.contains("may have been created")),
         "{error:?}"
     );
 }

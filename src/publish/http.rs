@@ -16,9 +16,6 @@ use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How errors that certainly sent nothing begin (see `PublishError::never_sent`).
-pub const NOT_SENT: &str = "could not connect (nothing was sent)";
-
 /// How to wait for something a platform prepares after answering: check up
 /// to `attempts` times, `interval` apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +112,7 @@ pub fn classify_status(
 /// not post anything; a timeout may have (the daemon decides, by platform).
 pub fn classify_transport(error: &reqwest::Error) -> PublishError {
     if error.is_connect() {
-        PublishError::Retryable(format!("{NOT_SENT}: {}", without_url(error)))
+        PublishError::NotPosted(format!("could not connect: {}", without_url(error)))
     } else if error.is_timeout() {
         PublishError::Retryable(format!(
             "no answer in time (the post may have been created): {}",

@@ -684,19 +684,14 @@ fn upload_failed(error: PublishError) -> PublishError {
     if error.never_sent() {
         return error;
     }
-    let said = |m: &str| {
+    let error = error.map_message(|m| {
         // The transport's wording is about a post; here there is none.
         let m = m.replace(" (the post may have been created)", "");
         format!("{UPLOAD_FAILED}: {m}")
-    };
+    });
     match error {
-        PublishError::Retryable(m) => PublishError::Retryable(said(&m)),
-        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
-            reset,
-            message: said(&message),
-        },
-        PublishError::Auth(m) => PublishError::Auth(said(&m)),
-        PublishError::Permanent(m) => PublishError::Permanent(said(&m)),
+        PublishError::Retryable(m) => PublishError::NotPosted(m),
+        other => other,
     }
 }
 

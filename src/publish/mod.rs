@@ -35,9 +35,16 @@ pub struct Receipt {
 /// Why a publication did not go out. The daemon branches on the variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {
-    /// The request did not take effect and may be sent again later.
+    /// The request failed in a way that may pass; whether the post was
+    /// created is not known (a timeout, a 5xx), so only platforms that cannot
+    /// post twice send it again at once.
     #[error("temporary failure: {0}")]
     Retryable(String),
+    /// Certainly nothing was posted: the connection was never made, or a
+    /// step before the post (an image upload) failed. Sending again is safe
+    /// on any platform.
+    #[error("nothing was posted: {0}")]
+    NotPosted(String),
     /// The platform asks us to wait.
     #[error("rate limited until {}: {message}", reset.map_or("unknown".to_string(), |r| r.to_rfc3339()))]
     RateLimited {
@@ -56,23 +63,26 @@ impl PublishError {
     /// The same error with any secret value the process holds redacted
     /// (platforms sometimes repeat credentials in their error messages).
     pub fn scrubbed(self) -> PublishError {
-        use crate::secret::scrub;
+        self.map_message(crate::secret::scrub)
+    }
+
+    /// The same error, its message rewritten by `f`.
+    pub fn map_message(self, f: impl Fn(&str) -> String) -> PublishError {
         match self {
-            PublishError::Retryable(m) => PublishError::Retryable(scrub(&m)),
+            PublishError::Retryable(m) => PublishError::Retryable(f(&m)),
+            PublishError::NotPosted(m) => PublishError::NotPosted(f(&m)),
             PublishError::RateLimited { reset, message } => PublishError::RateLimited {
                 reset,
-                message: scrub(&message),
+                message: f(&message),
             },
-            PublishError::Auth(m) => PublishError::Auth(scrub(&m)),
-            PublishError::Permanent(m) => PublishError::Permanent(scrub(&m)),
+            PublishError::Auth(m) => PublishError::Auth(f(&m)),
+            PublishError::Permanent(m) => PublishError::Permanent(f(&m)),
         }
     }
 
-    /// The request never reached the platform (the connection was refused or
-    /// could not be made), so sending again is safe on any platform. The HTTP
-    /// core words these errors; see `http::classify_transport`.
+    /// Nothing was posted, so sending again is safe on any platform.
     pub fn never_sent(&self) -> bool {
-        matches!(self, PublishError::Retryable(m) if m.starts_with(http::NOT_SENT))
+        matches!(self, PublishError::NotPosted(_))
     }
 }
 

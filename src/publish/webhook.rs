@@ -109,36 +109,18 @@ pub(crate) fn check_secret_url(url: &Secret, from: &SecretRef) -> Result<(), Str
 /// Removes `secret` from an error's message: defence in depth for adapters
 /// whose URL or token must never be shown.
 pub(crate) fn scrub(secret: &Secret, error: PublishError) -> PublishError {
-    let clean = |m: String| m.replace(secret.expose(), "[redacted]");
-    match error {
-        PublishError::Retryable(m) => PublishError::Retryable(clean(m)),
-        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
-            reset,
-            message: clean(message),
-        },
-        PublishError::Auth(m) => PublishError::Auth(clean(m)),
-        PublishError::Permanent(m) => PublishError::Permanent(clean(m)),
-    }
+    error.map_message(|m| m.replace(secret.expose(), "[redacted]"))
 }
 
 /// A thread that failed after its first part: sending it again repeats the
 /// parts already posted, so the message says so.
 pub(crate) fn partly_sent(error: PublishError, index: usize, total: usize) -> PublishError {
-    let note = |m: String| {
+    error.map_message(|m| {
         format!(
             "part {} of {total} failed, {index} already posted: {m}",
             index + 1
         )
-    };
-    match error {
-        PublishError::Retryable(m) => PublishError::Retryable(note(m)),
-        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
-            reset,
-            message: note(message),
-        },
-        PublishError::Auth(m) => PublishError::Auth(note(m)),
-        PublishError::Permanent(m) => PublishError::Permanent(note(m)),
-    }
+    })
 }
 
 pub struct WebhookPublisher {

@@ -314,7 +314,7 @@ impl XPublisher {
                 .await
                 .map_err(|e| match &first {
                     // The thread is half-posted: say where it stopped.
-                    Some(head) => map_message(e, |m| {
+                    Some(head) => e.map_message(|m| {
                         format!(
                             "thread part {}/{} failed after the parts before it were posted (first post {}): {m}",
                             index + 1,
@@ -466,7 +466,7 @@ impl XPublisher {
                 match http::classify_status(status, &headers, &message, Utc::now()) {
                     // Waiting helps with these; nothing was posted.
                     e @ (PublishError::RateLimited { .. } | PublishError::Retryable(_)) => {
-                        map_message(e, |m| format!("refreshing the X access token: {m}"))
+                        e.map_message(|m| format!("refreshing the X access token: {m}"))
                     }
                     _ => failed(format!(
                         "HTTP {}: {message}; replace the configured tokens",
@@ -517,7 +517,7 @@ impl XPublisher {
             Ok(receipt) => Ok(receipt),
             Err(e) => {
                 let secrets = self.secrets().await;
-                Err(map_message(e, |m| {
+                Err(e.map_message(|m| {
                     secrets
                         .iter()
                         .fold(m.to_string(), |m, s| m.replace(s.expose(), "[redacted]"))
@@ -575,19 +575,6 @@ fn outcome(answer: Answer, note: &str) -> Result<Receipt, PublishError> {
 
 fn excerpt(text: &str) -> String {
     text.chars().take(200).collect()
-}
-
-/// The same error, its message rewritten.
-fn map_message(error: PublishError, f: impl Fn(&str) -> String) -> PublishError {
-    match error {
-        PublishError::Retryable(m) => PublishError::Retryable(f(&m)),
-        PublishError::RateLimited { reset, message } => PublishError::RateLimited {
-            reset,
-            message: f(&message),
-        },
-        PublishError::Auth(m) => PublishError::Auth(f(&m)),
-        PublishError::Permanent(m) => PublishError::Permanent(f(&m)),
-    }
 }
 
 /// A nonce unique per request: the time, a counter and per-process random
