@@ -19,6 +19,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How errors that certainly sent nothing begin (see `PublishError::never_sent`).
 pub const NOT_SENT: &str = "could not connect (nothing was sent)";
 
+/// How errors begin that happened before the post itself was requested (an
+/// image upload that failed, even after reaching the platform): no post was
+/// created, so sending the publication again is as safe as after [`NOT_SENT`].
+pub const NOT_POSTED: &str = "nothing was posted";
+
 /// How to wait for something a platform prepares after answering: check up
 /// to `attempts` times, `interval` apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

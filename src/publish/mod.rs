@@ -54,10 +54,13 @@ pub enum PublishError {
 
 impl PublishError {
     /// The request never reached the platform (the connection was refused or
-    /// could not be made), so sending again is safe on any platform. The HTTP
-    /// core words these errors; see `http::classify_transport`.
+    /// could not be made), or failed before the post itself was requested
+    /// (an image upload), so sending again is safe on any platform. The HTTP
+    /// core words these errors; see `http::classify_transport` and
+    /// `http::NOT_POSTED`.
     pub fn never_sent(&self) -> bool {
-        matches!(self, PublishError::Retryable(m) if m.starts_with(http::NOT_SENT))
+        matches!(self, PublishError::Retryable(m)
+            if m.starts_with(http::NOT_SENT) || m.starts_with(http::NOT_POSTED))
     }
 }
 
