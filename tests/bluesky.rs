@@ -951,7 +951,7 @@ async fn a_refused_connection_is_retryable_and_names_no_secret() {
     .unwrap();
     let error = send(&p).await.unwrap_err();
     assert!(
-        matches!(&error, PublishError::Retryable(m) if m.contains("nothing was sent")),
+        matches!(&error, PublishError::NotPosted(m) if m.contains("could not connect")),
         "{error:?}"
     );
     assert_no_credentials(&error);

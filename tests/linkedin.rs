@@ -703,7 +703,7 @@ async fn upload_failures_post_nothing_and_say_so() {
             ("permanent", PublishError::Permanent(_)) => {}
             ("auth", PublishError::Auth(_)) => {}
             ("rate", PublishError::RateLimited { .. }) => {}
-            ("retry", PublishError::Retryable(m)) => assert!(m.contains("500"), "{m}"),
+            ("retry", PublishError::NotPosted(m)) => assert!(m.contains("500"), "{m}"),
             _ => panic!("{step}: expected {expected}, got {error:?}"),
         }
         // `expect(0)` on the post is checked when the server drops.

@@ -321,7 +321,7 @@ async fn a_refused_connection_says_nothing_was_sent() {
     .unwrap();
     let error = send(&p, "k").await.unwrap_err();
     assert!(
-        matches!(&error, PublishError::Retryable(m) if m.contains("nothing was sent")),
+        matches!(&error, PublishError::NotPosted(m) if m.contains("could not connect")),
         "{error:?}"
     );
 }

@@ -305,7 +305,7 @@ async fn a_refused_connection_does_not_show_the_url_with_the_token() {
         .unwrap_err();
     assert_no_token(&error);
     assert!(
-        matches!(&error, PublishError::Retryable(m) if m.contains("nothing was sent")),
+        matches!(&error, PublishError::NotPosted(m) if m.contains("could not connect")),
         "{error:?}"
     );
 }

@@ -486,7 +486,7 @@ async fn slack_timeouts_and_refusals_never_show_the_webhook() {
     .unwrap();
     let error = publish(&p, &the_post, &plain("Hi.")).await.unwrap_err();
     assert_hidden(&error, &[SLACK_PATH, "slacksecret"]);
-    assert!(matches!(&error, PublishError::Retryable(m) if m.contains("nothing was sent")));
+    assert!(matches!(&error, PublishError::NotPosted(m) if m.contains("could not connect")));
 }
 
 #[test]

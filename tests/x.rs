@@ -8,16 +8,18 @@
 
 use chrono::{DateTime, Utc};
 use healthcast::content;
-use healthcast::publish::http::HttpCore;
+use healthcast::publish::http::{HttpCore, Poll};
 use healthcast::publish::x::{self, Auth, OAuth1, OAuth2, Settings, XPublisher, oauth1_header};
-use healthcast::publish::{PublishContext, PublishError, Publisher, Receipt};
+use healthcast::publish::{
+    Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
+};
 use healthcast::render::{Rendered, length};
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const ACCESS: &str = "x-access-token-111";
@@ -298,50 +300,136 @@ fn created(id: &str, text: &str) -> ResponseTemplate {
     }))
 }
 
-/// The request schema of POST /2/tweets, from the platform's OpenAPI
-/// document (tests/fixtures/specs, extracted from ../shared/specs).
-fn assert_body_matches_the_openapi_schema(body: &Value) {
-    let spec: Value =
+/// The schemas of the platform's OpenAPI document used here
+/// (tests/fixtures/specs, extracted from ../shared/specs), in one map.
+fn spec() -> Value {
+    let mut all: Value =
         serde_json::from_str(include_str!("fixtures/specs/x-tweet-create.json")).unwrap();
-    check_object(&spec, &spec["CreatePostsRequest"], body, "body");
+    let media: Value = serde_json::from_str(include_str!("fixtures/specs/x-media.json")).unwrap();
+    for (name, schema) in media.as_object().unwrap() {
+        all[name] = schema.clone();
+    }
+    all
 }
 
-fn check_object(spec: &Value, schema: &Value, value: &Value, at: &str) {
-    let object = value
-        .as_object()
-        .unwrap_or_else(|| panic!("{at} must be an object"));
-    for required in schema["required"].as_array().into_iter().flatten() {
-        assert!(
-            object.contains_key(required.as_str().unwrap()),
-            "{at}: missing required {required}"
-        );
+/// The request schema of POST /2/tweets.
+fn assert_body_matches_the_openapi_schema(body: &Value) {
+    assert_matches_schema("CreatePostsRequest", body);
+}
+
+/// `value` against the schema `name`; panics with every path that fails.
+fn assert_matches_schema(name: &str, value: &Value) {
+    let spec = spec();
+    if let Err(e) = check(&spec, &spec[name], value, name) {
+        panic!("{e}\n{value:#}");
     }
-    assert_eq!(schema["additionalProperties"], false);
-    for (key, v) in object {
-        let declared = &schema["properties"][key];
-        assert!(declared.is_object(), "{at}: `{key}` is not a field");
-        if let Some(reference) = declared["$ref"].as_str() {
-            let name = reference.rsplit('/').next().unwrap();
-            check_object(spec, &spec[name], v, &format!("{at}.{key}"));
-            continue;
+}
+
+/// A validator for the parts of JSON Schema these schemas use: `$ref`,
+/// `anyOf`, objects (no field that is not declared, whatever
+/// `additionalProperties` says: stricter than the spec; an object without
+/// `properties` is free-form), strings (`enum`,
+/// `maxLength`, the id pattern, base64 for `format: byte`), arrays, integers,
+/// booleans. Anything else fails, so that nothing goes unchecked.
+fn check(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap();
+        let target = &spec[name];
+        if !target.is_object() {
+            return Err(format!("{at}: schema {name} is not in the fixtures"));
         }
-        match declared["type"].as_str() {
-            Some("string") => {
-                let s = v
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{at}.{key} must be a string"));
-                if let Some(pattern) = declared["pattern"].as_str() {
-                    // The only pattern used here: `^[0-9]{1,19}$`.
-                    assert_eq!(pattern, "^[0-9]{1,19}$");
-                    assert!(
-                        (1..=19).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()),
-                        "{at}.{key} = {s:?} does not match {pattern}"
-                    );
+        return check(spec, target, value, at);
+    }
+    if let Some(any) = schema["anyOf"].as_array() {
+        let errors: Vec<String> = any
+            .iter()
+            .filter_map(|s| check(spec, s, value, at).err())
+            .collect();
+        return if errors.len() < any.len() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        };
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let object = value
+                .as_object()
+                .ok_or_else(|| format!("{at} must be an object"))?;
+            for required in schema["required"].as_array().into_iter().flatten() {
+                if !object.contains_key(required.as_str().unwrap()) {
+                    return Err(format!("{at}: missing required {required}"));
                 }
             }
-            Some("boolean") => assert!(v.is_boolean(), "{at}.{key} must be a boolean"),
-            other => panic!("{at}.{key}: unchecked type {other:?}"),
+            if schema.get("properties").is_none() {
+                return Ok(());
+            }
+            for (key, v) in object {
+                let declared = &schema["properties"][key];
+                if !declared.is_object() {
+                    return Err(format!("{at}: `{key}` is not a field"));
+                }
+                check(spec, declared, v, &format!("{at}.{key}"))?;
+            }
+            Ok(())
         }
+        Some("string") => {
+            let s = value
+                .as_str()
+                .ok_or_else(|| format!("{at} must be a string"))?;
+            if let Some(allowed) = schema["enum"].as_array()
+                && !allowed.iter().any(|a| a == value)
+            {
+                return Err(format!("{at} = {s:?} is not one of {allowed:?}"));
+            }
+            if let Some(max) = schema["maxLength"].as_u64()
+                && s.chars().count() as u64 > max
+            {
+                return Err(format!("{at} is longer than {max}"));
+            }
+            if let Some(pattern) = schema["pattern"].as_str() {
+                // The only pattern used here: `^[0-9]{1,19}$`.
+                assert_eq!(pattern, "^[0-9]{1,19}$");
+                if !((1..=19).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())) {
+                    return Err(format!("{at} = {s:?} does not match {pattern}"));
+                }
+            }
+            match schema["format"].as_str() {
+                None | Some("binary" | "date-time") => Ok(()),
+                Some("byte") => {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD
+                        .decode(s)
+                        .map(|_| ())
+                        .map_err(|e| format!("{at} is not base64: {e}"))
+                }
+                Some(other) => Err(format!("{at}: unchecked format {other}")),
+            }
+        }
+        Some("array") => {
+            let items = value
+                .as_array()
+                .ok_or_else(|| format!("{at} must be an array"))?;
+            let n = items.len() as u64;
+            if schema["minItems"].as_u64().is_some_and(|min| n < min)
+                || schema["maxItems"].as_u64().is_some_and(|max| n > max)
+            {
+                return Err(format!("{at}: {n} items is out of bounds"));
+            }
+            for (i, item) in items.iter().enumerate() {
+                check(spec, &schema["items"], item, &format!("{at}[{i}]"))?;
+            }
+            Ok(())
+        }
+        Some("integer") => value
+            .as_i64()
+            .map(|_| ())
+            .ok_or_else(|| format!("{at} must be an integer")),
+        Some("boolean") => value
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| format!("{at} must be a boolean")),
+        other => Err(format!("{at}: unchecked type {other:?}")),
     }
 }
 
@@ -916,4 +1004,840 @@ fn the_documented_yaml_shapes_parse() {
     .unwrap();
     assert_eq!(one.api_base(), "https://api.x.example");
     assert!(matches!(one.auth, Auth::OAuth1(_)));
+}
+
+// ---------------------------------------------------------------- images
+
+#[path = "fixtures/multipart.rs"]
+mod multipart;
+
+const MEDIA_ID: &str = "1146654567674912769";
+const ALT: &str = "A nurse gives a flu shot & smiles";
+
+fn image() -> Image {
+    Image {
+        bytes: multipart::PNG_1X1.to_vec(),
+        mime: "image/png",
+        alt: ALT.into(),
+        file_name: "flu.png".into(),
+    }
+}
+
+/// X's answer to a one-request upload of a small image (MediaUploadResponse):
+/// `id` is the numeric media id; `media_key` is not what a post takes.
+fn upload_answer() -> ResponseTemplate {
+    let body = json!({"data": {
+        "id": MEDIA_ID, "media_key": format!("3_{MEDIA_ID}"), "size": 70,
+        "expires_after_secs": 86400,
+        "image": {"image_type": "image/png", "w": 1, "h": 1}
+    }});
+    assert_matches_schema("MediaUploadResponse", &body);
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn metadata_answer() -> ResponseTemplate {
+    let body =
+        json!({"data": {"id": MEDIA_ID, "associated_metadata": {"alt_text": {"text": ALT}}}});
+    assert_matches_schema("CreateMediaMetadataResponse", &body);
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+async fn send_with_image(p: &XPublisher, r: &Rendered) -> Result<Receipt, PublishError> {
+    let post = post("", "Get your flu shot.\n");
+    let image = image();
+    p.publish(&PublishContext {
+        image: Some(&image),
+        key: "tips/flu@x@2026-11-24T14:00:00Z",
+        post: &post,
+        rendered: r,
+        at: Utc::now(),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_image_is_uploaded_given_its_alt_text_and_attached_to_the_first_post_only() {
+    let server = MockServer::start().await;
+    let bearer = format!("Bearer {ACCESS}");
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .and(header("authorization", bearer.as_str()))
+        .and(header("content-type", "application/json"))
+        .respond_with(upload_answer())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .and(header("authorization", bearer.as_str()))
+        .and(header("content-type", "application/json"))
+        .respond_with(metadata_answer())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(Counting(AtomicUsize::new(0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    let mut r = rendered("One. Two.");
+    r.parts = vec!["1/2 One.".into(), "2/2 Two.".into()];
+    let receipt = send_with_image(&p, &r).await.unwrap();
+    assert_eq!(receipt.remote_id, "10001");
+
+    let requests = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/2/media/upload",
+            "/2/media/metadata",
+            "/2/tweets",
+            "/2/tweets"
+        ],
+        "upload, alt text, then the posts"
+    );
+    let upload = body_of(&requests[0]);
+    assert_matches_schema("MediaUploadRequest", &upload);
+    assert_eq!(upload["media_category"], "tweet_image");
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(upload["media"].as_str().unwrap())
+            .unwrap(),
+        multipart::PNG_1X1,
+        "the image's bytes, base64 in a JSON body"
+    );
+    assert_eq!(upload.as_object().unwrap().len(), 2, "{upload}");
+    assert_eq!(requests[0].url.query(), None);
+
+    let metadata = body_of(&requests[1]);
+    assert_eq!(
+        metadata,
+        json!({"id": MEDIA_ID, "metadata": {"alt_text": {"text": ALT}}})
+    );
+    assert_matches_schema("CreateMediaMetadataRequest", &metadata);
+
+    let first = body_of(&requests[2]);
+    assert_eq!(
+        first,
+        json!({"text": "1/2 One.", "media": {"media_ids": [MEDIA_ID]}})
+    );
+    let second = body_of(&requests[3]);
+    assert_eq!(
+        second,
+        json!({"text": "2/2 Two.", "reply": {"in_reply_to_tweet_id": "10001"}})
+    );
+    assert_body_matches_the_openapi_schema(&first);
+    assert_body_matches_the_openapi_schema(&second);
+}
+
+#[test]
+fn the_schema_check_refuses_what_x_would_refuse() {
+    // The validator used above can fail: a field the upload does not take,
+    // a media key in place of a media id, a category X does not know.
+    let bad = [
+        (
+            "MediaUploadRequest",
+            json!({"media": "aGk=", "media_category": "tweet_image", "media_type": "image/png"}),
+        ),
+        (
+            "MediaUploadRequest",
+            json!({"media": "aGk=", "media_category": "photo"}),
+        ),
+        (
+            "CreatePostsRequest",
+            json!({"text": "t", "media": {"media_ids": ["3_1146654567674912769"]}}),
+        ),
+        (
+            "CreatePostsRequest",
+            json!({"text": "t", "media": {"media_ids": []}}),
+        ),
+        (
+            "CreateMediaMetadataRequest",
+            json!({"id": MEDIA_ID, "alt_text": {"text": "a"}}),
+        ),
+    ];
+    let spec = spec();
+    for (name, body) in bad {
+        assert!(
+            check(&spec, &spec[name], &body, name).is_err(),
+            "{name} accepted {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_image_upload_with_oauth1_is_signed_for_its_url_without_the_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .respond_with(upload_answer())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .respond_with(metadata_answer())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(created("1", "t"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    send_with_image(&oauth1(&server, &dir), &rendered("t"))
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    for request in &requests[..2] {
+        let authorization = request
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let got = fields(authorization);
+        let expected = oauth1_header(
+            "POST",
+            &format!("{}{}", server.uri(), request.url.path()),
+            &[],
+            CONSUMER_KEY,
+            CONSUMER_SECRET,
+            TOKEN,
+            TOKEN_SECRET,
+            &got["oauth_nonce"],
+            got["oauth_timestamp"].parse().unwrap(),
+        );
+        assert_eq!(authorization, expected, "{}", request.url.path());
+    }
+}
+
+/// Publishes with an image against `upload` and `metadata` answers; returns
+/// the error and how many posts were requested.
+async fn image_error(
+    upload: ResponseTemplate,
+    metadata: ResponseTemplate,
+) -> (PublishError, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .respond_with(upload)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .respond_with(metadata)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(created("1", "t"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_millis(500));
+    let error = send_with_image(&p, &rendered("t")).await.unwrap_err();
+    assert!(!format!("{error} {error:?}").contains(ACCESS));
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/2/tweets")
+        .count();
+    (error, posts)
+}
+
+#[tokio::test]
+async fn a_failed_upload_posts_nothing_and_is_classified() {
+    let problem = |status: u16, detail: &str| {
+        ResponseTemplate::new(status).set_body_json(json!({
+            "title": "x", "detail": detail, "type": "about:blank", "status": status
+        }))
+    };
+    let reset = 1_795_435_500;
+
+    let (e, posts) = image_error(problem(400, "media type unrecognized."), metadata_answer()).await;
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&e, PublishError::Permanent(m) if m.contains("uploading the image") && m.contains("400") && m.contains("unrecognized")),
+        "{e:?}"
+    );
+    assert!(!e.never_sent());
+
+    let (e, posts) = image_error(unauthorized(), metadata_answer()).await;
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&e, PublishError::Auth(m) if m.contains("uploading the image") && m.contains("401")),
+        "{e:?}"
+    );
+
+    let (e, posts) = image_error(
+        problem(429, "Too Many Requests")
+            .insert_header("x-rate-limit-reset", reset.to_string().as_str()),
+        metadata_answer(),
+    )
+    .await;
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&e, PublishError::RateLimited { reset: Some(at), message }
+            if *at == DateTime::from_timestamp(reset, 0).unwrap() && message.contains("429")),
+        "{e:?}"
+    );
+
+    // A 5xx and a timeout: nothing was posted, so the daemon may send again at once.
+    let (e, posts) = image_error(problem(500, "Internal error"), metadata_answer()).await;
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&e, PublishError::NotPosted(m) if m.contains("500")),
+        "{e:?}"
+    );
+    assert!(e.never_sent(), "{e:?}");
+    let (e, posts) = image_error(
+        upload_answer().set_delay(Duration::from_secs(3)),
+        metadata_answer(),
+    )
+    .await;
+    assert_eq!(posts, 0);
+    assert!(e.never_sent(), "{e:?}");
+    assert!(!format!("{e}").contains("may have been created"), "{e}");
+
+    // The alt text is part of the image: failing to set it posts nothing.
+    let (e, posts) = image_error(upload_answer(), problem(503, "Service Unavailable")).await;
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&e, PublishError::NotPosted(m) if m.contains("alt text") && m.contains("503")),
+        "{e:?}"
+    );
+    assert!(e.never_sent(), "{e:?}");
+    let (e, _) = image_error(upload_answer(), problem(400, "Invalid media id")).await;
+    assert!(
+        matches!(&e, PublishError::Permanent(m) if m.contains("alt text")),
+        "{e:?}"
+    );
+
+    // An answer without a usable media id is not posted with.
+    let (e, posts) = image_error(
+        ResponseTemplate::new(200).set_body_json(json!({"data": {"id": "3_1/../x"}})),
+        metadata_answer(),
+    )
+    .await;
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&e, PublishError::Permanent(m) if m.contains("not a media id")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_of_the_post_itself_is_not_taken_for_one_before_it() {
+    // The contrast: after the upload, a 500 of POST /2/tweets may have posted.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .respond_with(upload_answer())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .respond_with(metadata_answer())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    let e = send_with_image(&p, &rendered("t")).await.unwrap_err();
+    assert!(matches!(&e, PublishError::Retryable(_)), "{e:?}");
+    assert!(!e.never_sent(), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_refused_token_on_upload_is_refreshed_and_the_upload_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
+        .respond_with(unauthorized())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/oauth2/token"))
+        .respond_with(token_answer())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .and(header(
+            "authorization",
+            format!("Bearer {NEW_ACCESS}").as_str(),
+        ))
+        .respond_with(upload_answer())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .and(header(
+            "authorization",
+            format!("Bearer {NEW_ACCESS}").as_str(),
+        ))
+        .respond_with(metadata_answer())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .and(header(
+            "authorization",
+            format!("Bearer {NEW_ACCESS}").as_str(),
+        ))
+        .respond_with(created("5", "t"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, true, false, Duration::from_secs(5));
+    assert_eq!(
+        send_with_image(&p, &rendered("t")).await.unwrap().remote_id,
+        "5"
+    );
+}
+
+#[tokio::test]
+async fn an_image_x_is_still_processing_is_waited_for_and_a_failed_one_is_not_posted() {
+    let server = MockServer::start().await;
+    let pending = |state: &str| {
+        let body = json!({"data": {"id": MEDIA_ID, "processing_info": {"state": state, "check_after_secs": 1}}});
+        assert_matches_schema("MediaUploadResponse", &body);
+        ResponseTemplate::new(200).set_body_json(body)
+    };
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .respond_with(pending("pending"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2/media/upload"))
+        .and(query_param("media_id", MEDIA_ID))
+        .and(query_param("command", "STATUS"))
+        .respond_with(pending("in_progress"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2/media/upload"))
+        .respond_with(pending("succeeded"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .respond_with(metadata_answer())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(created("9", "t"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let poll = Poll {
+        interval: Duration::from_millis(1),
+        attempts: 5,
+    };
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5)).with_media_poll(poll);
+    assert_eq!(
+        send_with_image(&p, &rendered("t")).await.unwrap().remote_id,
+        "9"
+    );
+    let requests = server.received_requests().await.unwrap();
+    let seen: Vec<String> = requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "POST /2/media/upload",
+            "GET /2/media/upload",
+            "GET /2/media/upload",
+            "POST /2/media/metadata",
+            "POST /2/tweets"
+        ]
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .respond_with(pending("failed"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(created("9", "t"))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5)).with_media_poll(poll);
+    let e = send_with_image(&p, &rendered("t")).await.unwrap_err();
+    assert!(
+        matches!(&e, PublishError::Permanent(m) if m.contains("failed")),
+        "{e:?}"
+    );
+}
+
+// ---------------------------------------------------------------- read-back
+
+const USER_ID: &str = "2244994945";
+
+fn me() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "data": {"id": USER_ID, "name": "Example Hospital", "username": "examplehospital"}
+    }))
+}
+
+fn timeline(posts: &[(&str, &str)], next_token: Option<&str>) -> ResponseTemplate {
+    let data: Vec<Value> = posts
+        .iter()
+        .map(|(id, text)| json!({"id": id, "text": text, "edit_history_tweet_ids": [id]}))
+        .collect();
+    let mut meta = json!({"result_count": posts.len()});
+    if let Some(token) = next_token {
+        meta["next_token"] = json!(token);
+    }
+    let body = if posts.is_empty() {
+        json!({"meta": meta})
+    } else {
+        json!({"data": data, "meta": meta})
+    };
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn claimed_at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T14:00:07Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn lookup(
+    p: &XPublisher,
+    fingerprint: Option<&str>,
+) -> Result<Option<Receipt>, PublishError> {
+    p.lookup(&Sent {
+        key: "tips/flu@x@2026-11-24T14:00:00Z",
+        claimed_at: claimed_at(),
+        fingerprint,
+    })
+    .await
+}
+
+/// The query of a request, as pairs, checked against the parameters the
+/// spec declares for GET /2/users/{id}/tweets.
+fn timeline_query(request: &Request) -> BTreeMap<String, String> {
+    let media: Value = serde_json::from_str(include_str!("fixtures/specs/x-media.json")).unwrap();
+    let declared = media["getUsersPosts.parameters"].as_array().unwrap();
+    let query: BTreeMap<String, String> = request
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    for (name, value) in &query {
+        let parameter = declared
+            .iter()
+            .find(|p| p["name"] == name.as_str() && p["in"] == "query")
+            .unwrap_or_else(|| panic!("`{name}` is not a query parameter of getUsersPosts"));
+        let schema = &parameter["schema"];
+        match name.as_str() {
+            "max_results" => {
+                let n: i64 = value.parse().unwrap();
+                assert!(
+                    schema["minimum"].as_i64().unwrap() <= n
+                        && n <= schema["maximum"].as_i64().unwrap(),
+                    "max_results {n} out of the spec's bounds"
+                );
+            }
+            "start_time" => {
+                let at = DateTime::parse_from_rfc3339(value).unwrap();
+                // "Must be on or after 2010-11-06."
+                assert!(at >= DateTime::parse_from_rfc3339("2010-11-06T00:00:00Z").unwrap());
+            }
+            "exclude" => {
+                // An array, `explode: false`: comma-separated enum values.
+                assert_eq!(parameter["explode"], false);
+                let allowed = schema["items"]["enum"].as_array().unwrap();
+                for item in value.split(',') {
+                    assert!(allowed.iter().any(|a| a == item), "exclude {item}");
+                }
+            }
+            "pagination_token" => assert!(!value.is_empty()),
+            other => panic!("unchecked parameter {other}"),
+        }
+    }
+    query
+}
+
+#[tokio::test]
+async fn a_lost_post_is_found_by_its_text_with_links_as_t_co_and_entities_escaped() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2/users/me"))
+        .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
+        .respond_with(me())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sent = "Flu shots & boosters <today>: walk in at https://example-hospital.org/flu?src=x, or see example.org/faq.";
+    let as_x = "Flu shots &amp; boosters &lt;today&gt;: walk in at https://t.co/AbC123xyz, or see https://t.co/Qq9.";
+    Mock::given(method("GET"))
+        .and(path(format!("/2/users/{USER_ID}/tweets")))
+        .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
+        .respond_with(timeline(
+            &[
+                ("1860000000000000003", "Something else entirely."),
+                ("1860000000000000002", as_x),
+                ("1860000000000000001", "Flu shots &amp; boosters"),
+            ],
+            None,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    let fingerprint = p.fingerprint(&rendered(sent)).unwrap();
+    let found = lookup(&p, Some(&fingerprint)).await.unwrap();
+    assert_eq!(
+        found,
+        Some(Receipt {
+            remote_id: "1860000000000000002".into(),
+            url: Some("https://x.com/i/web/status/1860000000000000002".into()),
+        })
+    );
+    let requests = server.received_requests().await.unwrap();
+    let query = timeline_query(&requests[1]);
+    assert_eq!(
+        query,
+        BTreeMap::from([
+            ("exclude".to_string(), "replies,retweets".to_string()),
+            ("max_results".to_string(), "100".to_string()),
+            // Five minutes before the claim, for the clocks' skew.
+            ("start_time".to_string(), "2026-11-24T13:55:07Z".to_string()),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_post_with_an_image_is_found_though_x_appends_the_image_link() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2/users/me"))
+        .respond_with(me())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/2/users/{USER_ID}/tweets")))
+        .respond_with(timeline(
+            &[(
+                "1860000000000000007",
+                "1/2 Get your flu shot. https://t.co/pic123",
+            )],
+            None,
+        ))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    let mut r = rendered("Get your flu shot. Then rest.");
+    r.parts = vec!["1/2 Get your flu shot.".into(), "2/2 Then rest.".into()];
+    let fingerprint = p.fingerprint(&r).unwrap();
+    assert_eq!(
+        Some(fingerprint.clone()),
+        p.fingerprint(&rendered("1/2 Get your flu shot.")),
+        "a thread is fingerprinted by its first part"
+    );
+    let found = lookup(&p, Some(&fingerprint)).await.unwrap();
+    assert_eq!(found.unwrap().remote_id, "1860000000000000007");
+}
+
+#[tokio::test]
+async fn a_post_not_on_any_page_is_certainly_not_there_and_the_account_is_asked_for_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2/users/me"))
+        .respond_with(me())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/2/users/{USER_ID}/tweets")))
+        .and(query_param(
+            "pagination_token",
+            "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i",
+        ))
+        .respond_with(timeline(
+            &[("1860000000000000001", "Get your flu shot today.")],
+            None,
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/2/users/{USER_ID}/tweets")))
+        .respond_with(timeline(
+            &[("1860000000000000002", "Get your flu shot!")],
+            Some("7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"),
+        ))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    let fingerprint = p.fingerprint(&rendered("Get your flu shot.")).unwrap();
+    assert_eq!(lookup(&p, Some(&fingerprint)).await.unwrap(), None);
+    // A second lookup asks /2/users/me no more (`expect(1)` above).
+    assert_eq!(lookup(&p, Some(&fingerprint)).await.unwrap(), None);
+    let requests = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    let timeline_path = format!("/2/users/{USER_ID}/tweets");
+    assert_eq!(
+        paths,
+        [
+            "/2/users/me",
+            &timeline_path,
+            &timeline_path,
+            &timeline_path,
+            &timeline_path
+        ]
+    );
+    assert_eq!(
+        timeline_query(&requests[2])["pagination_token"],
+        "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
+    );
+    assert!(!timeline_query(&requests[1]).contains_key("pagination_token"));
+
+    // An empty timeline: not there either.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2/users/me"))
+        .respond_with(me())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(timeline(&[], None))
+        .mount(&server)
+        .await;
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    assert_eq!(lookup(&p, Some(&fingerprint)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn without_a_fingerprint_a_lookup_cannot_tell_and_asks_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(me())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5));
+    let e = lookup(&p, None).await.unwrap_err();
+    assert!(
+        matches!(&e, PublishError::Permanent(m) if m.contains("fingerprint")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_that_x_refuses_or_limits_is_an_error_not_a_not_found() {
+    for (response, rate_limited) in [
+        (unauthorized(), false),
+        (
+            ResponseTemplate::new(429).insert_header("x-rate-limit-reset", "1795435500"),
+            true,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .respond_with(me())
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/2/users/{USER_ID}/tweets")))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let p = oauth1(&server, &dir);
+        let e = lookup(&p, Some("00")).await.unwrap_err();
+        if rate_limited {
+            assert!(
+                matches!(&e, PublishError::RateLimited { reset: Some(_), .. }),
+                "{e:?}"
+            );
+        } else {
+            assert!(
+                matches!(&e, PublishError::Auth(m) if m.contains("401")),
+                "{e:?}"
+            );
+        }
+        for secret in ALL_SECRETS {
+            assert!(!format!("{e:?}").contains(secret));
+        }
+        // The GET is signed with its query (OAuth 1.0a signs query parameters).
+        let requests = server.received_requests().await.unwrap();
+        let request = &requests[1];
+        let authorization = request
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let got = fields(authorization);
+        // (wiremock names the host `localhost`, without the port: the URL
+        // requested is the server's with the path and query received.)
+        let url = format!(
+            "{}{}?{}",
+            server.uri(),
+            request.url.path(),
+            request.url.query().unwrap()
+        );
+        let expected = oauth1_header(
+            "GET",
+            &url,
+            &[],
+            CONSUMER_KEY,
+            CONSUMER_SECRET,
+            TOKEN,
+            TOKEN_SECRET,
+            &got["oauth_nonce"],
+            got["oauth_timestamp"].parse().unwrap(),
+        );
+        assert_eq!(authorization, expected);
+    }
+}
+
+#[test]
+fn the_fingerprint_ignores_what_x_rewrites_and_nothing_else() {
+    let fp = |text: &str| fingerprint_of(&x::comparable(text));
+    // Each link becomes one placeholder: which link it was does not matter.
+    assert_eq!(
+        fp("See https://example.org/a?b=1 now"),
+        fp("See https://t.co/xYz now")
+    );
+    // NFC: a decomposed é is the composed one.
+    assert_eq!(fp("Caf\u{65}\u{301} hours"), fp("Caf\u{e9} hours"));
+    assert_eq!(fp("  padded \n"), fp("padded"));
+    // Words are not rewritten by X: a different word is a different post.
+    assert_ne!(fp("Get your flu shot."), fp("Get your flu shots."));
+    assert_ne!(fp("See https://t.co/a now"), fp("See https://t.co/a later"));
 }

@@ -11,6 +11,32 @@
 //! crash the daemon must read it as "possibly already posted", not as a
 //! rejected text.
 //!
+//! An image is uploaded first, in one request (`POST /2/media/upload`, JSON:
+//! `media` base64-encoded and `media_category: tweet_image`; the spec's
+//! schema has no other field but `additional_owners`); the answer's `data.id`
+//! is the numeric media id, which goes into the first post's
+//! `media.media_ids` (not `media_key`). Its alt text is then set with
+//! `POST /2/media/metadata` (`{"id", "metadata": {"alt_text": {"text"}}}`).
+//! An upload or metadata failure happens before any post is requested: the
+//! error is [`PublishError::NotPosted`], so the daemon may
+//! send the publication again at once (the image is uploaded again; an
+//! unattached upload expires on X's side).
+//!
+//! After a lost answer the daemon reads the account back ([`Publisher::lookup`]):
+//! `GET /2/users/me` once for the account id, then `GET /2/users/{id}/tweets`
+//! from the claim time (less [`CLOCK_SKEW`]), `max_results=100`, without
+//! replies and reposts, following `meta.next_token` for up to [`MAX_PAGES`]
+//! pages. No `*.fields` parameter is sent: `id` and `text` are default
+//! fields, `start_time` filters on X's side, and the spec calls the
+//! parameter `post.fields` where X's documentation says `tweet.fields` (X
+//! refuses unknown parameters). A post is recognised by the fingerprint of its first part's text
+//! made comparable ([`comparable`]): X answers with `&`, `<` and `>` as
+//! `&amp;`, `&lt;` and `&gt;`, every link as a `t.co` link, and a post with
+//! an image with that image's `t.co` link appended.
+//!
+//! With OAuth 2.0 the token needs the scopes `tweet.write tweet.read
+//! users.read`, and `media.write` for images.
+//!
 //! In channels.yaml, exactly one of `oauth2` and `oauth1` is given; secrets
 //! are `env:NAME` or `file:PATH`:
 //!
@@ -37,23 +63,45 @@
 //! restart the configured tokens may need replacing (the failed refresh then
 //! says so, as an authentication error).
 
-use super::http::{self, HttpCore};
-use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt};
+use super::http::{self, HttpCore, Poll};
+use super::{
+    BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
+};
 use crate::content::{Post, hex};
 use crate::render::{self, Rendered, length, plain};
 use crate::secret::{Secret, SecretRef};
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use unicode_normalization::UnicodeNormalization;
 
 pub const DEFAULT_API_BASE: &str = "https://api.x.com";
+
+/// How far before the claim a post found on read-back may have been created
+/// (the clocks of this host and of X may differ).
+pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// How many pages of 100 posts a read-back reads before it gives up (then
+/// the publication goes to a person: "not found" must mean not there).
+pub const MAX_PAGES: usize = 10;
+
+/// How long to wait for an uploaded image X is still processing: 10 checks,
+/// 2 s apart. Images are normally ready in the upload's answer.
+pub const MEDIA_POLL: Poll = Poll {
+    interval: Duration::from_secs(2),
+    attempts: 10,
+};
+
+/// What every link becomes in [`comparable`] text.
+const LINK: &str = "<link>";
 
 /// X's limit, in twitter-text weighted length.
 pub const MAX_WEIGHTED_LENGTH: usize = 280;
@@ -76,7 +124,8 @@ pub enum Auth {
 }
 
 /// OAuth 2.0 Authorization Code with PKCE, scopes `tweet.write tweet.read
-/// users.read` (and `offline.access` for a refresh token).
+/// users.read` (`media.write` for images, `offline.access` for a refresh
+/// token).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2 {
@@ -161,6 +210,88 @@ struct NewTweet<'a> {
     text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reply: Option<ReplyTo<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media: Option<Media<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Media<'a> {
+    media_ids: &'a [String],
+}
+
+/// The request body of `POST /2/media/upload` as JSON (`MediaUploadRequest`).
+#[derive(Debug, Serialize)]
+struct MediaUpload<'a> {
+    /// The file, base64-encoded (`format: byte`).
+    media: String,
+    media_category: &'a str,
+}
+
+/// The answer of `POST /2/media/upload` and of its `STATUS` query.
+#[derive(Debug, Deserialize)]
+struct Uploaded {
+    data: UploadedData,
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadedData {
+    id: String,
+    processing_info: Option<Processing>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Processing {
+    /// `pending`, `in_progress`, `failed` or `succeeded`.
+    state: Option<String>,
+}
+
+/// The request body of `POST /2/media/metadata` (`CreateMediaMetadataRequest`).
+#[derive(Debug, Serialize)]
+struct MediaMetadata<'a> {
+    id: &'a str,
+    metadata: Metadata<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Metadata<'a> {
+    alt_text: AltText<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct AltText<'a> {
+    text: &'a str,
+}
+
+/// The answer of `GET /2/users/me`, as far as it matters here.
+#[derive(Debug, Deserialize)]
+struct Me {
+    data: MeData,
+}
+
+#[derive(Debug, Deserialize)]
+struct MeData {
+    id: String,
+}
+
+/// A page of `GET /2/users/{id}/tweets`.
+#[derive(Debug, Deserialize)]
+struct Timeline {
+    #[serde(default)]
+    data: Vec<TimelinePost>,
+    #[serde(default)]
+    errors: Vec<ErrorItem>,
+    meta: Option<TimelineMeta>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TimelinePost {
+    id: String,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct TimelineMeta {
+    next_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,6 +321,14 @@ struct Problem {
 #[derive(Debug, Deserialize)]
 struct ErrorItem {
     message: Option<String>,
+    title: Option<String>,
+    detail: Option<String>,
+}
+
+impl ErrorItem {
+    fn text(self) -> Option<String> {
+        self.message.or(self.detail).or(self.title)
+    }
 }
 
 /// The token endpoint's error (RFC 6749 §5.2).
@@ -229,24 +368,76 @@ enum Credentials {
 
 pub struct XPublisher {
     name: String,
+    api_base: String,
     tweets_url: String,
     token_url: String,
     credentials: Credentials,
     http: HttpCore,
+    media_poll: Poll,
+    /// The account's user id, asked once (`GET /2/users/me`).
+    user_id: tokio::sync::OnceCell<String>,
 }
 
-/// One answer of `POST /2/tweets`, and the bearer token it was sent with.
+/// One answer of the API, the bearer token it was sent with, and a note for
+/// error messages (whether it followed a token refresh).
 struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: String,
     bearer: Option<Secret>,
+    note: &'static str,
+}
+
+impl Answer {
+    /// X's error text: problem JSON, the older `errors` list, or the body.
+    fn message(&self) -> String {
+        serde_json::from_str::<Problem>(&self.body)
+            .ok()
+            .and_then(|p| {
+                p.detail
+                    .or(p.title)
+                    .or_else(|| p.errors.into_iter().find_map(ErrorItem::text))
+            })
+            .unwrap_or_else(|| excerpt(&self.body))
+    }
+
+    /// What a non-success answer means, by the shared classification.
+    fn failure(&self) -> PublishError {
+        http::classify_status(
+            self.status,
+            &self.headers,
+            &format!("{}{}", self.message(), self.note),
+            Utc::now(),
+        )
+    }
 }
 
 fn resolve(what: &str, secret: &SecretRef) -> Result<Secret, String> {
     secret
         .resolve()
         .map_err(|e| format!("its {what} ({secret}): {e:#}"))
+}
+
+/// A failure before the post itself was requested (the image upload, its
+/// alt text): nothing was posted, whatever the request did, so a retryable
+/// one is [`PublishError::NotPosted`] and the daemon may send the
+/// publication again at once.
+fn before_posting(error: PublishError, what: &str) -> PublishError {
+    match error {
+        PublishError::Retryable(m) | PublishError::NotPosted(m) => {
+            PublishError::NotPosted(format!(
+                "{what} failed: {}",
+                // A timeout's wording is for posts; this request was not one.
+                m.replace(" (the post may have been created)", "")
+            ))
+        }
+        other => other.map_message(|m| format!("{what}: {m}")),
+    }
+}
+
+/// Whether `id` is a numeric X id (`^[0-9]{1,19}$`: posts, media, users).
+fn is_id(id: &str) -> bool {
+    (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl XPublisher {
@@ -290,27 +481,38 @@ impl XPublisher {
         };
         Ok(XPublisher {
             name: name.to_string(),
+            api_base: base.to_string(),
             tweets_url: format!("{base}/2/tweets"),
             token_url: format!("{base}/2/oauth2/token"),
             credentials,
             http,
+            media_poll: MEDIA_POLL,
+            user_id: tokio::sync::OnceCell::new(),
         })
     }
 
+    /// The same publisher, waiting for media X is still processing as `poll`
+    /// says instead of [`MEDIA_POLL`] (tests wait milliseconds).
+    pub fn with_media_poll(mut self, poll: Poll) -> XPublisher {
+        self.media_poll = poll;
+        self
+    }
+
     /// Posts the rendered parts: one post, or a thread where each part
-    /// replies to the one before. The receipt is the first post's.
+    /// replies to the one before; the image goes with the first. The
+    /// receipt is the first post's.
     async fn send(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
-        let single = [ctx.rendered.text.clone()];
-        let parts: &[String] = if ctx.rendered.parts.is_empty() {
-            &single
-        } else {
-            &ctx.rendered.parts
+        let parts = parts(ctx.rendered);
+        let media_ids = match ctx.image {
+            Some(image) => vec![self.upload(image).await?],
+            None => Vec::new(),
         };
         let mut first: Option<Receipt> = None;
         let mut previous: Option<String> = None;
         for (index, part) in parts.iter().enumerate() {
+            let media = (index == 0 && !media_ids.is_empty()).then_some(media_ids.as_slice());
             let receipt = self
-                .post_tweet(part, previous.as_deref())
+                .post_tweet(part, previous.as_deref(), media)
                 .await
                 .map_err(|e| match &first {
                     // The thread is half-posted: say where it stopped.
@@ -334,25 +536,199 @@ impl XPublisher {
         &self,
         text: &str,
         in_reply_to: Option<&str>,
+        media_ids: Option<&[String]>,
     ) -> Result<Receipt, PublishError> {
         let body = serde_json::to_vec(&NewTweet {
             text,
             reply: in_reply_to.map(|id| ReplyTo {
                 in_reply_to_tweet_id: id,
             }),
+            media: media_ids.map(|media_ids| Media { media_ids }),
         })
         .map_err(|e| PublishError::Permanent(format!("cannot encode the post: {e}")))?;
-        let answer = self.send_tweet(&body).await?;
-        if answer.status == StatusCode::UNAUTHORIZED && self.can_refresh().await {
-            // A refused token posted nothing: refresh once, send once more.
-            self.refresh(answer.bearer.as_ref()).await?;
-            let again = self.send_tweet(&body).await?;
-            return outcome(again, " (after refreshing the access token)");
-        }
-        outcome(answer, "")
+        let answer = self
+            .call(Method::POST, &self.tweets_url, Some(&body))
+            .await?;
+        outcome(answer)
     }
 
-    async fn send_tweet(&self, body: &[u8]) -> Result<Answer, PublishError> {
+    /// Uploads the image in one request, waits if X is still processing it,
+    /// sets its alt text; returns the media id. Every failure here is
+    /// [`before_posting`]: no post has been requested yet.
+    async fn upload(&self, image: &Image) -> Result<String, PublishError> {
+        const UPLOADING: &str = "uploading the image";
+        const ALT: &str = "setting the image's alt text";
+        let alt = image.alt.trim();
+        if alt.chars().count() > 1000 {
+            return Err(PublishError::Permanent(format!(
+                "the image's alt text has {} characters; X takes at most 1000",
+                alt.chars().count()
+            )));
+        }
+        let body = serde_json::to_vec(&MediaUpload {
+            media: base64::engine::general_purpose::STANDARD.encode(&image.bytes),
+            media_category: "tweet_image",
+        })
+        .map_err(|e| PublishError::Permanent(format!("cannot encode the image: {e}")))?;
+        let url = format!("{}/2/media/upload", self.api_base);
+        let answer = self
+            .call(Method::POST, &url, Some(&body))
+            .await
+            .map_err(|e| before_posting(e, UPLOADING))?;
+        let media = uploaded(&answer).map_err(|e| before_posting(e, UPLOADING))?;
+        if processing(&media)? {
+            let id = media.id.as_str();
+            let mut status = reqwest::Url::parse(&url).map_err(|e| {
+                PublishError::Permanent(format!("the media upload URL `{url}`: {e}"))
+            })?;
+            status
+                .query_pairs_mut()
+                .append_pair("media_id", id)
+                .append_pair("command", "STATUS");
+            let status = status.as_str();
+            let what = format!("the image (media {id}) X is processing");
+            http::poll_until(self.media_poll, &what, move || async move {
+                let answer = self.call(Method::GET, status, None).await?;
+                processing(&uploaded(&answer)?).map(|busy| (!busy).then_some(()))
+            })
+            .await
+            .map_err(|e| before_posting(e, UPLOADING))?;
+        }
+        if !alt.is_empty() {
+            let body = serde_json::to_vec(&MediaMetadata {
+                id: &media.id,
+                metadata: Metadata {
+                    alt_text: AltText { text: alt },
+                },
+            })
+            .map_err(|e| PublishError::Permanent(format!("cannot encode the alt text: {e}")))?;
+            let answer = self
+                .call(
+                    Method::POST,
+                    &format!("{}/2/media/metadata", self.api_base),
+                    Some(&body),
+                )
+                .await
+                .map_err(|e| before_posting(e, ALT))?;
+            if !answer.status.is_success() {
+                return Err(before_posting(answer.failure(), ALT));
+            }
+        }
+        Ok(media.id)
+    }
+
+    /// Is the publication among the account's posts since it was claimed?
+    async fn find(&self, sent: &Sent<'_>) -> Result<Option<Receipt>, PublishError> {
+        let Some(wanted) = sent.fingerprint else {
+            return Err(PublishError::Permanent(
+                "no fingerprint of the text was recorded for this publication, so X's posts cannot be compared with it".to_string(),
+            ));
+        };
+        let user = self.user_id().await?;
+        let since = sent
+            .claimed_at
+            .checked_sub_signed(CLOCK_SKEW)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            .max(earliest_start_time());
+        let mut url = reqwest::Url::parse(&format!("{}/2/users/{user}/tweets", self.api_base))
+            .map_err(|e| PublishError::Permanent(format!("the timeline URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair(
+                "start_time",
+                &since.to_rfc3339_opts(SecondsFormat::Secs, true),
+            )
+            .append_pair("max_results", "100")
+            .append_pair("exclude", "replies,retweets");
+        let mut page_url = url.clone();
+        for _ in 0..MAX_PAGES {
+            let answer = self.call(Method::GET, page_url.as_str(), None).await?;
+            if !answer.status.is_success() {
+                return Err(answer.failure());
+            }
+            let page: Timeline = serde_json::from_str(&answer.body).map_err(|e| {
+                PublishError::Permanent(format!(
+                    "unexpected answer reading the account's posts back: {e}"
+                ))
+            })?;
+            if page.data.is_empty()
+                && let Some(error) = page.errors.into_iter().find_map(ErrorItem::text)
+            {
+                // No posts and an error: the answer says nothing either way.
+                return Err(PublishError::Retryable(format!(
+                    "reading the account's posts back: {error}"
+                )));
+            }
+            if let Some(post) = page.data.iter().find(|p| matches(&p.text, wanted)) {
+                return receipt(&post.id).map(Some);
+            }
+            match page.meta.and_then(|m| m.next_token) {
+                Some(token) => {
+                    page_url = url.clone();
+                    page_url
+                        .query_pairs_mut()
+                        .append_pair("pagination_token", &token);
+                }
+                None => return Ok(None),
+            }
+        }
+        Err(PublishError::Permanent(format!(
+            "the account has more than {} posts since {}: too many to read back",
+            MAX_PAGES * 100,
+            since.to_rfc3339_opts(SecondsFormat::Secs, true)
+        )))
+    }
+
+    /// The account's user id, asked once.
+    async fn user_id(&self) -> Result<&str, PublishError> {
+        self.user_id
+            .get_or_try_init(|| async {
+                let url = format!("{}/2/users/me", self.api_base);
+                let answer = self.call(Method::GET, &url, None).await?;
+                if !answer.status.is_success() {
+                    return Err(answer.failure().map_message(|m| {
+                        format!("asking X which account the credentials are for: {m}")
+                    }));
+                }
+                let me: Me = serde_json::from_str(&answer.body).map_err(|e| {
+                    PublishError::Permanent(format!("unexpected answer of /2/users/me: {e}"))
+                })?;
+                if !is_id(&me.data.id) {
+                    return Err(PublishError::Permanent(format!(
+                        "X answered /2/users/me with the id `{}`, which is not a user id",
+                        excerpt(&me.data.id)
+                    )));
+                }
+                Ok(me.data.id)
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    /// Sends one request; on a 401 with a refresh token configured, refreshes
+    /// once and sends it once more (a refused token did nothing).
+    async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Answer, PublishError> {
+        let answer = self.request(method.clone(), url, body).await?;
+        if answer.status == StatusCode::UNAUTHORIZED && self.can_refresh().await {
+            self.refresh(answer.bearer.as_ref()).await?;
+            let mut again = self.request(method, url, body).await?;
+            again.note = " (after refreshing the access token)";
+            return Ok(again);
+        }
+        Ok(answer)
+    }
+
+    /// One request, authorised; `body` is JSON.
+    async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Answer, PublishError> {
         let (authorization, bearer) = match &self.credentials {
             Credentials::OAuth2 { tokens, .. } => {
                 let access = tokens.lock().await.access.clone();
@@ -368,8 +744,8 @@ impl XPublisher {
                 (
                     // A JSON body is not signed: only query and oauth_* parameters.
                     oauth1_header(
-                        "POST",
-                        &self.tweets_url,
+                        method.as_str(),
+                        url,
                         &[],
                         consumer_key.expose(),
                         consumer_secret.expose(),
@@ -382,13 +758,17 @@ impl XPublisher {
                 )
             }
         };
-        let response = self
+        let mut request = self
             .http
             .client
-            .post(&self.tweets_url)
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_vec())
+            .request(method, url)
+            .header(reqwest::header::AUTHORIZATION, authorization);
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| http::classify_transport(&e))?;
@@ -403,6 +783,7 @@ impl XPublisher {
             headers,
             body,
             bearer,
+            note: "",
         })
     }
 
@@ -512,9 +893,10 @@ impl XPublisher {
         }
     }
 
-    async fn publish_scrubbed(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
-        match self.send(ctx).await {
-            Ok(receipt) => Ok(receipt),
+    /// `result`, with every credential value now held removed from its error.
+    async fn scrubbed<T>(&self, result: Result<T, PublishError>) -> Result<T, PublishError> {
+        match result {
+            Ok(value) => Ok(value),
             Err(e) => {
                 let secrets = self.secrets().await;
                 Err(e.map_message(|m| {
@@ -527,17 +909,19 @@ impl XPublisher {
     }
 }
 
+/// The parts to post: the thread's, or the one text.
+fn parts(rendered: &Rendered) -> &[String] {
+    if rendered.parts.is_empty() {
+        std::slice::from_ref(&rendered.text)
+    } else {
+        &rendered.parts
+    }
+}
+
 /// What an answer of `POST /2/tweets` means.
-fn outcome(answer: Answer, note: &str) -> Result<Receipt, PublishError> {
+fn outcome(answer: Answer) -> Result<Receipt, PublishError> {
     if !answer.status.is_success() {
-        let message = serde_json::from_str::<Problem>(&answer.body)
-            .ok()
-            .and_then(|p| {
-                p.detail
-                    .or(p.title)
-                    .or_else(|| p.errors.into_iter().find_map(|e| e.message))
-            })
-            .unwrap_or_else(|| excerpt(&answer.body));
+        let message = answer.message();
         if answer.status == StatusCode::FORBIDDEN && message.to_lowercase().contains("duplicate") {
             return Err(PublishError::Permanent(format!(
                 "HTTP 403: {message} — X refuses a post whose text is identical to a recent one \
@@ -546,13 +930,7 @@ fn outcome(answer: Answer, note: &str) -> Result<Receipt, PublishError> {
                  before changing the text"
             )));
         }
-        let message = format!("{message}{note}");
-        return Err(http::classify_status(
-            answer.status,
-            &answer.headers,
-            &message,
-            Utc::now(),
-        ));
+        return Err(answer.failure());
     }
     let created: Created = serde_json::from_str(&answer.body).map_err(|e| {
         PublishError::Permanent(format!(
@@ -560,17 +938,115 @@ fn outcome(answer: Answer, note: &str) -> Result<Receipt, PublishError> {
             answer.status.as_u16()
         ))
     })?;
-    let id = created.data.id;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+    receipt(&created.data.id).map_err(|e| {
+        e.map_message(|m| format!("X answered a created post with {m} (the post may be on X)"))
+    })
+}
+
+/// The receipt of the post `id`, checked to be a post id.
+fn receipt(id: &str) -> Result<Receipt, PublishError> {
+    if !is_id(id) {
         return Err(PublishError::Permanent(format!(
-            "X answered a created post with the id `{}`, which is not a post id (the post may be on X)",
-            excerpt(&id)
+            "the id `{}`, which is not a post id",
+            excerpt(id)
         )));
     }
     Ok(Receipt {
         url: Some(format!("https://x.com/i/web/status/{id}")),
-        remote_id: id,
+        remote_id: id.to_string(),
     })
+}
+
+/// An answer of the media upload (or of its status query): the media, its
+/// id checked (it goes into a post and a query).
+fn uploaded(answer: &Answer) -> Result<UploadedData, PublishError> {
+    if !answer.status.is_success() {
+        return Err(answer.failure());
+    }
+    let media = serde_json::from_str::<Uploaded>(&answer.body)
+        .map_err(|e| PublishError::Permanent(format!("unexpected answer to a media upload: {e}")))?
+        .data;
+    if !is_id(&media.id) {
+        return Err(PublishError::Permanent(format!(
+            "X gave the image the id `{}`, which is not a media id",
+            excerpt(&media.id)
+        )));
+    }
+    Ok(media)
+}
+
+/// Whether X is still processing the media; its failure is permanent.
+fn processing(media: &UploadedData) -> Result<bool, PublishError> {
+    match media
+        .processing_info
+        .as_ref()
+        .and_then(|p| p.state.as_deref())
+    {
+        None | Some("succeeded") => Ok(false),
+        Some("pending" | "in_progress") => Ok(true),
+        Some(state) => Err(PublishError::Permanent(format!(
+            "X could not process the image (media {}): state `{}`",
+            media.id,
+            excerpt(state)
+        ))),
+    }
+}
+
+/// `start_time` "must be on or after 2010-11-06" (the spec).
+fn earliest_start_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_289_001_600, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// A text as it can be compared with X's copy of it: NFC, every link (found
+/// as the length counter finds them, twitter-text's way) replaced by one
+/// placeholder, since X replaces each by a `t.co` link; trimmed.
+pub fn comparable(text: &str) -> String {
+    let text: String = text.nfc().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for url in length::urls(&text, false) {
+        out.push_str(&text[at..url.start]);
+        out.push_str(LINK);
+        at = url.end;
+    }
+    out.push_str(&text[at..]);
+    out.trim().to_string()
+}
+
+/// A post's text as X answers it, unescaped: X returns `&`, `<` and `>` as
+/// `&amp;`, `&lt;` and `&gt;` (in one pass, so `&amp;lt;` is `&lt;`).
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let (plain, len) = if rest.starts_with("&amp;") {
+            ('&', 5)
+        } else if rest.starts_with("&lt;") {
+            ('<', 4)
+        } else if rest.starts_with("&gt;") {
+            ('>', 4)
+        } else {
+            ('&', 1)
+        };
+        out.push(plain);
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether X's text of a post is the text that was fingerprinted. A post
+/// with an image ends with the image's `t.co` link, which the sent text did
+/// not have: the text without a last link is compared too.
+fn matches(x_text: &str, fingerprint: &str) -> bool {
+    let text = comparable(&unescape(x_text));
+    if fingerprint_of(&text) == fingerprint {
+        return true;
+    }
+    text.strip_suffix(LINK)
+        .is_some_and(|without| fingerprint_of(without.trim_end()) == fingerprint)
 }
 
 fn excerpt(text: &str) -> String {
@@ -693,7 +1169,21 @@ impl Publisher for XPublisher {
         &'a self,
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
-        Box::pin(self.publish_scrubbed(ctx))
+        Box::pin(async move { self.scrubbed(self.send(ctx).await).await })
+    }
+
+    /// The fingerprint of the first part, [`comparable`].
+    fn fingerprint(&self, rendered: &Rendered) -> Option<String> {
+        parts(rendered)
+            .first()
+            .map(|first| fingerprint_of(&comparable(first)))
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        sent: &'a Sent<'a>,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PublishError>> {
+        Box::pin(async move { self.scrubbed(self.find(sent).await).await })
     }
 }
 
@@ -709,6 +1199,31 @@ mod tests {
         );
         assert_eq!(encode("a-._~Z9"), "a-._~Z9");
         assert_eq!(encode("é☃"), "%C3%A9%E2%98%83");
+    }
+
+    #[test]
+    fn x_escapes_are_undone_once_and_other_ampersands_kept() {
+        assert_eq!(unescape("a &amp; b &lt;c&gt;"), "a & b <c>");
+        assert_eq!(
+            unescape("&amp;lt; is how X writes &lt;"),
+            "&lt; is how X writes <"
+        );
+        assert_eq!(unescape("R&D &quot; & &"), "R&D &quot; & &");
+    }
+
+    #[test]
+    fn only_a_last_link_is_taken_for_the_image_link() {
+        let fp = |t: &str| fingerprint_of(&comparable(t));
+        assert!(matches("Flu shot. https://t.co/pic", &fp("Flu shot.")));
+        assert!(matches(
+            "Flu shot. https://t.co/pic",
+            &fp("Flu shot. example.org/x")
+        ));
+        assert!(!matches("https://t.co/pic Flu shot.", &fp("Flu shot.")));
+        assert!(!matches(
+            "Flu shot. https://t.co/a https://t.co/b",
+            &fp("Flu shot.")
+        ));
     }
 
     #[test]
