@@ -12,8 +12,8 @@
 //! claiming each publication in the ledger before the request and settling it
 //! after.
 
-use crate::alerts::Alerts;
-use crate::config::Config;
+use crate::alerts::{self, Alert, Alerts};
+use crate::config::{AlertTarget, Config};
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
 use crate::plan::{self, LedgerView, Publication};
 use crate::publish::{self, PublishContext, PublishError, Publisher, Sent};
@@ -225,8 +225,10 @@ pub struct Daemon {
     frozen: Option<String>,
     /// Channels that answered "rate limited", until their reset.
     paused: BTreeMap<String, DateTime<Utc>>,
-    /// Alerts waiting to go to the `alerts:` channels.
+    /// Alerts waiting to go to the `alerts:` targets.
     alerts: Alerts,
+    /// The `alerts:` targets, ready to send.
+    alert_sinks: Vec<AlertSink>,
     /// Set on SIGINT/SIGTERM: no new publication starts.
     stop: Arc<AtomicBool>,
     pub health: Arc<Health>,
@@ -247,6 +249,7 @@ impl Daemon {
             bail!("the configuration in schedules/ has errors (above); fix them and start again");
         };
         let publishers = publishers(config, &options.root);
+        let alert_sinks = alert_sinks(config, &options.root);
         let ledger = if options.dry_run {
             Ledger::open_existing(&options.ledger).await?
         } else {
@@ -263,6 +266,7 @@ impl Daemon {
             frozen: None,
             paused: BTreeMap::new(),
             alerts: Alerts::default(),
+            alert_sinks,
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
         };
@@ -421,6 +425,7 @@ impl Daemon {
             return Ok(false);
         };
         self.publishers = publishers(config, &self.options.root);
+        self.alert_sinks = alert_sinks(config, &self.options.root);
         info!(
             commit = repo.snapshot.commit().unwrap_or("work tree"),
             posts = repo.posts.len(),
@@ -829,46 +834,67 @@ impl Daemon {
         Ok(())
     }
 
-    /// Sends the queued alerts to the `alerts:` channels, through the same
-    /// publishers as posts. An alert that cannot be delivered is logged.
+    /// Sends the queued alerts to the `alerts:` targets: log files first
+    /// (local, they cannot hang), then channels (through the same publishers
+    /// as posts) and e-mail in the order written. A target that fails is
+    /// logged and the others still get the alert.
     pub async fn send_alerts(&mut self) {
         let alerts = self.alerts.take();
+        if alerts.is_empty() {
+            return;
+        }
+        for alert in &alerts {
+            for sink in &self.alert_sinks {
+                if let AlertSink::LogFile(path) = sink
+                    && let Err(e) = alerts::log_file::append(path, alert)
+                {
+                    warn!(target_file = %path.display(), event = alert.event, "alert not written: {e}");
+                }
+            }
+            for sink in &self.alert_sinks {
+                match sink {
+                    AlertSink::Channel(name) => self.alert_channel(name, alert).await,
+                    AlertSink::Email(sender) => send_email(sender, alert).await,
+                    AlertSink::LogFile(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one alert to one channel.
+    async fn alert_channel(&self, name: &str, alert: &Alert) {
         let Some(config) = self.repo.config.as_ref() else {
             return;
         };
-        for alert in alerts {
-            let text = format!(
-                "---\ntitle: \"healthcast: {}\"\nkind: alert\n---\n{}\n",
-                alert.event, alert.message
-            );
-            let Ok(post) = crate::content::parse("alerts/healthcast.md", &text) else {
-                continue;
-            };
-            for name in &config.alerts {
-                let (Some(channel), Some(Ok(publisher))) =
-                    (config.channels.get(name), self.publishers.get(name))
-                else {
-                    continue;
-                };
-                let rendered = render::render(&post, channel);
-                let now = Utc::now();
-                let key = format!(
-                    "alert:{}:{}:{}",
-                    alert.event,
-                    alert.subject,
-                    now.timestamp_millis()
-                );
-                let ctx = PublishContext {
-                    key: &key,
-                    post: &post,
-                    rendered: &rendered,
-                    at: now,
-                    image: None,
-                };
-                if let Err(e) = publisher.publish(&ctx).await {
-                    warn!(channel = %name, "alert not delivered: {e}");
-                }
-            }
+        let text = format!(
+            "---\ntitle: \"healthcast: {}\"\nkind: alert\n---\n{}\n",
+            alert.event, alert.message
+        );
+        let Ok(post) = crate::content::parse("alerts/healthcast.md", &text) else {
+            return;
+        };
+        let (Some(channel), Some(Ok(publisher))) =
+            (config.channels.get(name), self.publishers.get(name))
+        else {
+            return;
+        };
+        let rendered = render::render(&post, channel);
+        let now = Utc::now();
+        let key = format!(
+            "alert:{}:{}:{}",
+            alert.event,
+            alert.subject,
+            now.timestamp_millis()
+        );
+        let ctx = PublishContext {
+            key: &key,
+            post: &post,
+            rendered: &rendered,
+            at: now,
+            image: None,
+        };
+        if let Err(e) = publisher.publish(&ctx).await {
+            warn!(channel = %name, "alert not delivered: {e}");
         }
     }
 
@@ -1110,6 +1136,49 @@ fn publishers(
             (c.name.clone(), publisher)
         })
         .collect()
+}
+
+/// An `alerts:` target, ready to send.
+#[derive(Debug)]
+enum AlertSink {
+    /// Sent through the channel's publisher.
+    Channel(String),
+    /// The e-mail client, or why it cannot work (a missing secret): logged
+    /// once when built and again with each alert it cannot send.
+    Email(Box<Result<alerts::email::Sender, String>>),
+    LogFile(PathBuf),
+}
+
+/// The `alerts:` targets of the configuration, in order; a relative log
+/// path is relative to the repository.
+fn alert_sinks(config: &Config, root: &std::path::Path) -> Vec<AlertSink> {
+    config
+        .alerts
+        .iter()
+        .map(|target| match target {
+            AlertTarget::Channel(name) => AlertSink::Channel(name.clone()),
+            AlertTarget::Email(settings) => {
+                let sender = alerts::email::Sender::new(settings);
+                if let Err(reason) = &sender {
+                    error!(relay = %settings.relay(), "alert e-mail cannot work: {reason}");
+                }
+                AlertSink::Email(Box::new(sender))
+            }
+            AlertTarget::LogFile(path) => AlertSink::LogFile(root.join(path)),
+        })
+        .collect()
+}
+
+async fn send_email(sender: &Result<alerts::email::Sender, String>, alert: &Alert) {
+    match sender {
+        Ok(sender) => match sender.send(alert).await {
+            Ok(()) => info!(relay = %sender.relay(), event = alert.event, "alert e-mailed"),
+            Err(e) => {
+                warn!(relay = %sender.relay(), event = alert.event, "alert e-mail not delivered: {e}")
+            }
+        },
+        Err(reason) => warn!(event = alert.event, "alert e-mail not sent: {reason}"),
+    }
 }
 
 /// The post's image from `snapshot`, or why it cannot be read.
