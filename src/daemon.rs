@@ -162,11 +162,14 @@ impl Health {
             .clone()
     }
 
-    fn tick(&self) {
+    /// Records a tick; returns whether it ends a stall.
+    fn tick(&self) -> bool {
         *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        if self.stalled.swap(false, Ordering::Relaxed) {
+        let recovered = self.stalled.swap(false, Ordering::Relaxed);
+        if recovered {
             info!("scheduler ticks again");
         }
+        recovered
     }
 
     /// Marks the scheduler stalled when no tick came within `after`.
@@ -981,6 +984,8 @@ impl Daemon {
         let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ticks_open = true;
+        // Whether a `stalled` alert went out for the current stall.
+        let mut stall_alerted = false;
         let mut next_due = Utc::now();
         let mut next_reload = Instant::now() + self.options.reload_every;
         while !self.stop.load(Ordering::SeqCst) {
@@ -989,7 +994,11 @@ impl Daemon {
                 () = stopped.notified() => break,
                 tick = ticks.recv(), if ticks_open => match tick {
                     Some(()) => {
-                        self.health.tick();
+                        // One recovery alert for each stall that was alerted.
+                        if self.health.tick() && std::mem::take(&mut stall_alerted) {
+                            self.alerts.raise_follow_up(Utc::now(), "stall-recovered", "scheduler", "The cron scheduler ticks again; publishing is back on its own timer.".to_string());
+                            self.send_alerts().await;
+                        }
                         true
                     }
                     None => {
@@ -1000,7 +1009,10 @@ impl Daemon {
                 _ = watchdog.tick() => {
                     let stalled = self.health.check(self.options.stall_after);
                     if stalled {
-                        self.alerts.raise(Utc::now(), "stalled", "scheduler", "The cron scheduler stopped ticking; the watchdog keeps publishing.".to_string());
+                        // Raised on every check, sent once an hour (de-duplicated).
+                        if self.alerts.raise(Utc::now(), "stalled", "scheduler", "The cron scheduler stopped ticking; the watchdog keeps publishing.".to_string()) {
+                            stall_alerted = true;
+                        }
                         self.send_alerts().await;
                     }
                     stalled

@@ -1,7 +1,8 @@
 //! Alert targets beyond channels: e-mail over a real SMTP conversation with a
 //! loopback server written here (greeting, EHLO, AUTH PLAIN or LOGIN, MAIL,
 //! RCPT, DATA, QUIT), a log file of JSON lines, configuration errors at their
-//! line, and targets that fail without stopping the others.
+//! line, targets that fail without stopping the others, and a stall followed
+//! by exactly one recovery alert.
 
 mod common;
 
@@ -650,4 +651,90 @@ fn the_example_alert_targets_of_channels_yaml_are_valid() {
         .filter(|d| d["file"] == "schedules/channels.yaml")
         .collect();
     assert!(config_errors.is_empty(), "{config_errors:?}\n{channels}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_and_its_recovery_are_alerted_once_each() {
+    let server = SmtpServer::start(Setup {
+        mechanisms: None,
+        accept: None,
+    })
+    .await;
+    let repo = TempRepo::new();
+    repo.write(
+        "schedules/channels.yaml",
+        &channels_with_alerts(&format!(
+            "  - log_file: alerts.log\n{}",
+            email_target(server.port, "")
+        )),
+    );
+    let log_path = repo.join("alerts.log");
+    let events = || -> Vec<String> {
+        log_lines(&log_path)
+            .iter()
+            .map(|l| l["event"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let mut daemon = Daemon::start(options(&repo), Utc::now()).await.unwrap();
+    let health = daemon.health.clone();
+    let (ticks, ticks_rx) = tokio::sync::mpsc::channel(1);
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        daemon
+            .run_loop(ticks_rx, async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    let wait_until = async |what: &str, done: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+
+    // No tick arrives: stalled, alerted once however long it lasts.
+    wait_until("the stall", &|| health.is_stalled()).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(events(), ["stalled"]);
+
+    // A tick: the stall ends, and one recovery alert follows.
+    ticks.send(()).await.unwrap();
+    wait_until("the recovery alert", &|| events().len() == 2).await;
+    assert_eq!(events(), ["stalled", "stall-recovered"]);
+
+    // More ticks: no further recovery alert.
+    for _ in 0..3 {
+        ticks.send(()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(events(), ["stalled", "stall-recovered"]);
+
+    // A second stall within the hour is not alerted again (de-duplicated),
+    // and so its end is not either: still one of each.
+    wait_until("the second stall", &|| health.is_stalled()).await;
+    ticks.send(()).await.unwrap();
+    wait_until("the second recovery", &|| !health.is_stalled()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(events(), ["stalled", "stall-recovered"]);
+
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+
+    let subjects: Vec<String> = server
+        .mails()
+        .iter()
+        .filter_map(|m| m.header("Subject"))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "healthcast: stalled: scheduler",
+            "healthcast: stall-recovered: scheduler"
+        ]
+    );
 }
