@@ -12,8 +12,8 @@
 //! claiming each publication in the ledger before the request and settling it
 //! after.
 
-use crate::alerts::Alerts;
-use crate::config::{ChannelSettings, Config};
+use crate::alerts::{self, Alert, Alerts};
+use crate::config::{AlertTarget, ChannelSettings, Config};
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
 use crate::plan::{self, LedgerView, Publication};
 use crate::publish::{self, PublishContext, PublishError, Publisher, Sent};
@@ -162,11 +162,14 @@ impl Health {
             .clone()
     }
 
-    fn tick(&self) {
+    /// Records a tick; returns whether it ends a stall.
+    fn tick(&self) -> bool {
         *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        if self.stalled.swap(false, Ordering::Relaxed) {
+        let recovered = self.stalled.swap(false, Ordering::Relaxed);
+        if recovered {
             info!("scheduler ticks again");
         }
+        recovered
     }
 
     /// Marks the scheduler stalled when no tick came within `after`.
@@ -225,8 +228,10 @@ pub struct Daemon {
     frozen: Option<String>,
     /// Channels that answered "rate limited", until their reset.
     paused: BTreeMap<String, DateTime<Utc>>,
-    /// Alerts waiting to go to the `alerts:` channels.
+    /// Alerts waiting to go to the `alerts:` targets.
     alerts: Alerts,
+    /// The `alerts:` targets, ready to send.
+    alert_sinks: Vec<AlertSink>,
     /// Set on SIGINT/SIGTERM: no new publication starts.
     stop: Arc<AtomicBool>,
     /// Channels whose server has not yet told its length limit (after a
@@ -251,6 +256,7 @@ impl Daemon {
         };
         let publishers = publishers(config, &options.root);
         let limits_pending = config.channels.keys().cloned().collect();
+        let alert_sinks = alert_sinks(config, &options.root);
         let ledger = if options.dry_run {
             Ledger::open_existing(&options.ledger).await?
         } else {
@@ -267,6 +273,7 @@ impl Daemon {
             frozen: None,
             paused: BTreeMap::new(),
             alerts: Alerts::default(),
+            alert_sinks,
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
             limits_pending,
@@ -479,6 +486,7 @@ impl Daemon {
         };
         self.publishers = publishers(config, &self.options.root);
         self.limits_pending = config.channels.keys().cloned().collect();
+        self.alert_sinks = alert_sinks(config, &self.options.root);
         info!(
             commit = repo.snapshot.commit().unwrap_or("work tree"),
             posts = repo.posts.len(),
@@ -894,50 +902,71 @@ impl Daemon {
         Ok(())
     }
 
-    /// Sends the queued alerts to the `alerts:` channels, through the same
-    /// publishers as posts. An alert that cannot be delivered is logged.
+    /// Sends the queued alerts to the `alerts:` targets: log files first
+    /// (local, they cannot hang), then channels (through the same publishers
+    /// as posts) and e-mail in the order written. A target that fails is
+    /// logged and the others still get the alert.
     pub async fn send_alerts(&mut self) {
         let alerts = self.alerts.take();
+        if alerts.is_empty() {
+            return;
+        }
+        for alert in &alerts {
+            for sink in &self.alert_sinks {
+                if let AlertSink::LogFile(path) = sink
+                    && let Err(e) = alerts::log_file::append(path, alert)
+                {
+                    warn!(target_file = %path.display(), event = alert.event, "alert not written: {e}");
+                }
+            }
+            for sink in &self.alert_sinks {
+                match sink {
+                    AlertSink::Channel(name) => self.alert_channel(name, alert).await,
+                    AlertSink::Email(sender) => send_email(sender, alert).await,
+                    AlertSink::LogFile(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one alert to one channel.
+    async fn alert_channel(&self, name: &str, alert: &Alert) {
         let Some(config) = self.repo.config.as_ref() else {
             return;
         };
-        for alert in alerts {
-            let text = format!(
-                "---\ntitle: \"healthcast: {}\"\nkind: alert\n---\n{}\n",
-                alert.event, alert.message
-            );
-            let Ok(post) = crate::content::parse("alerts/healthcast.md", &text) else {
-                continue;
-            };
-            for name in &config.alerts {
-                let (Some(channel), Some(Ok(publisher))) =
-                    (config.channels.get(name), self.publishers.get(name))
-                else {
-                    continue;
-                };
-                let rendered = render::render(&post, channel);
-                let now = Utc::now();
-                let key = format!(
-                    "alert:{}:{}:{}",
-                    alert.event,
-                    alert.subject,
-                    now.timestamp_millis()
-                );
-                let ctx = PublishContext {
-                    key: &key,
-                    post: &post,
-                    rendered: &rendered,
-                    at: now,
-                    image: None,
-                };
-                if let Err(e) = publisher
-                    .publish(&ctx)
-                    .await
-                    .map_err(PublishError::scrubbed)
-                {
-                    warn!(channel = %name, "alert not delivered: {e}");
-                }
-            }
+        let text = format!(
+            "---\ntitle: \"healthcast: {}\"\nkind: alert\n---\n{}\n",
+            alert.event, alert.message
+        );
+        let Ok(post) = crate::content::parse("alerts/healthcast.md", &text) else {
+            return;
+        };
+        let (Some(channel), Some(Ok(publisher))) =
+            (config.channels.get(name), self.publishers.get(name))
+        else {
+            return;
+        };
+        let rendered = render::render(&post, channel);
+        let now = Utc::now();
+        let key = format!(
+            "alert:{}:{}:{}",
+            alert.event,
+            alert.subject,
+            now.timestamp_millis()
+        );
+        let ctx = PublishContext {
+            key: &key,
+            post: &post,
+            rendered: &rendered,
+            at: now,
+            image: None,
+        };
+        if let Err(e) = publisher
+            .publish(&ctx)
+            .await
+            .map_err(PublishError::scrubbed)
+        {
+            warn!(channel = %name, "alert not delivered: {e}");
         }
     }
 
@@ -1024,6 +1053,8 @@ impl Daemon {
         let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ticks_open = true;
+        // Whether a `stalled` alert went out for the current stall.
+        let mut stall_alerted = false;
         let mut next_due = Utc::now();
         let mut next_reload = Instant::now() + self.options.reload_every;
         while !self.stop.load(Ordering::SeqCst) {
@@ -1032,7 +1063,11 @@ impl Daemon {
                 () = stopped.notified() => break,
                 tick = ticks.recv(), if ticks_open => match tick {
                     Some(()) => {
-                        self.health.tick();
+                        // One recovery alert for each stall that was alerted.
+                        if self.health.tick() && std::mem::take(&mut stall_alerted) {
+                            self.alerts.raise_follow_up(Utc::now(), "stall-recovered", "scheduler", "The cron scheduler ticks again; publishing is back on its own timer.".to_string());
+                            self.send_alerts().await;
+                        }
                         true
                     }
                     None => {
@@ -1043,7 +1078,10 @@ impl Daemon {
                 _ = watchdog.tick() => {
                     let stalled = self.health.check(self.options.stall_after);
                     if stalled {
-                        self.alerts.raise(Utc::now(), "stalled", "scheduler", "The cron scheduler stopped ticking; the watchdog keeps publishing.".to_string());
+                        // Raised on every check, sent once an hour (de-duplicated).
+                        if self.alerts.raise(Utc::now(), "stalled", "scheduler", "The cron scheduler stopped ticking; the watchdog keeps publishing.".to_string()) {
+                            stall_alerted = true;
+                        }
                         self.send_alerts().await;
                     }
                     stalled
@@ -1179,6 +1217,49 @@ fn publishers(
             (c.name.clone(), publisher)
         })
         .collect()
+}
+
+/// An `alerts:` target, ready to send.
+#[derive(Debug)]
+enum AlertSink {
+    /// Sent through the channel's publisher.
+    Channel(String),
+    /// The e-mail client, or why it cannot work (a missing secret): logged
+    /// once when built and again with each alert it cannot send.
+    Email(Box<Result<alerts::email::Sender, String>>),
+    LogFile(PathBuf),
+}
+
+/// The `alerts:` targets of the configuration, in order; a relative log
+/// path is relative to the repository.
+fn alert_sinks(config: &Config, root: &std::path::Path) -> Vec<AlertSink> {
+    config
+        .alerts
+        .iter()
+        .map(|target| match target {
+            AlertTarget::Channel(name) => AlertSink::Channel(name.clone()),
+            AlertTarget::Email(settings) => {
+                let sender = alerts::email::Sender::new(settings);
+                if let Err(reason) = &sender {
+                    error!(relay = %settings.relay(), "alert e-mail cannot work: {reason}");
+                }
+                AlertSink::Email(Box::new(sender))
+            }
+            AlertTarget::LogFile(path) => AlertSink::LogFile(root.join(path)),
+        })
+        .collect()
+}
+
+async fn send_email(sender: &Result<alerts::email::Sender, String>, alert: &Alert) {
+    match sender {
+        Ok(sender) => match sender.send(alert).await {
+            Ok(()) => info!(relay = %sender.relay(), event = alert.event, "alert e-mailed"),
+            Err(e) => {
+                warn!(relay = %sender.relay(), event = alert.event, "alert e-mail not delivered: {e}")
+            }
+        },
+        Err(reason) => warn!(event = alert.event, "alert e-mail not sent: {reason}"),
+    }
 }
 
 /// The post's image from `snapshot`, or why it cannot be read.

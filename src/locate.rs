@@ -48,6 +48,65 @@ pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
     Some(Span::chars(line_index + 1, column + 1, len))
 }
 
+/// The span of the key at `path` inside the `index`-th (0-based) block-list
+/// item under the key at `list`, e.g. `password` in the second item of
+///
+/// ```yaml
+/// alerts:
+///   - ops-slack
+///   - email:
+///       password: hunter2
+/// ```
+///
+/// With an empty `path`, the span of the item's text after its dash.
+pub fn list_item(text: &str, list: &[&str], index: usize, path: &[&str]) -> Option<Span> {
+    let lines = lines(text);
+    let (list_line, list_column, _) = find_key(&lines, list)?;
+    let mut starts = Vec::new();
+    let mut dash_indent = None;
+    let mut end = lines.len();
+    for (i, line) in lines.iter().enumerate().skip(list_line + 1) {
+        if is_blank(line) {
+            continue;
+        }
+        let this_indent = indent(line);
+        let rest = line.trim_start_matches(' ');
+        let is_item = rest == "-" || rest.starts_with("- ");
+        if this_indent < list_column || (this_indent == list_column && !is_item) {
+            end = i;
+            break;
+        }
+        match dash_indent {
+            None if !is_item => return None,
+            None => {
+                dash_indent = Some(this_indent);
+                starts.push(i);
+            }
+            Some(d) if is_item && d == this_indent => starts.push(i),
+            Some(_) => {}
+        }
+    }
+    let dash = dash_indent?;
+    let start = *starts.get(index)?;
+    let stop = starts.get(index + 1).copied().unwrap_or(end);
+    let first = lines[start];
+    if path.is_empty() {
+        let item = first[dash + 1..].trim();
+        let column = first.len() - first[dash + 1..].trim_start().len();
+        return Some(Span::chars(
+            start + 1,
+            char_column(first, column),
+            item.chars().count(),
+        ));
+    }
+    // The item without its dash is a mapping like any other.
+    let mut item: Vec<String> = lines[start..stop].iter().map(|l| l.to_string()).collect();
+    item[0] = format!("{} {}", &first[..dash], &first[dash + 1..]);
+    let item: Vec<&str> = item.iter().map(String::as_str).collect();
+    let (line_index, column, len) = find_key(&item, path)?;
+    Some(Span::chars(start + line_index + 1, column + 1, len))
+}
+
 fn lines(text: &str) -> Vec<&str> {
     text.split('\n').collect()
 }
@@ -177,5 +236,39 @@ mod tests {
             Some(Span::chars(6, 20, 8))
         );
         assert_eq!(item(DOC, &["tags"], "sleep"), Some(Span::chars(9, 5, 5)));
+    }
+
+    #[test]
+    fn finds_keys_inside_block_list_items() {
+        let doc = "alerts:\n  - ops\n  # a comment\n  - email:\n      smtp: relay\n      to: [a@b.c]\n  - log_file: /tmp/a.log\nother: 1\n";
+        assert_eq!(
+            list_item(doc, &["alerts"], 1, &["email", "to"]),
+            Some(Span::chars(6, 7, 2))
+        );
+        assert_eq!(
+            list_item(doc, &["alerts"], 1, &["email"]),
+            Some(Span::chars(4, 5, 5))
+        );
+        assert_eq!(
+            list_item(doc, &["alerts"], 2, &["log_file"]),
+            Some(Span::chars(7, 5, 8))
+        );
+        assert_eq!(
+            list_item(doc, &["alerts"], 0, &[]),
+            Some(Span::chars(2, 5, 3))
+        );
+        assert_eq!(list_item(doc, &["alerts"], 3, &[]), None);
+        assert_eq!(list_item(doc, &["alerts"], 2, &["email"]), None);
+        // A list at the key's own indentation.
+        let flat = "alerts:\n- email:\n    smtp: relay\n- x\n";
+        assert_eq!(
+            list_item(flat, &["alerts"], 0, &["email", "smtp"]),
+            Some(Span::chars(3, 5, 4))
+        );
+        assert_eq!(
+            list_item(flat, &["alerts"], 1, &[]),
+            Some(Span::chars(4, 3, 1))
+        );
+        assert_eq!(list_item("alerts: [a, b]\n", &["alerts"], 0, &[]), None);
     }
 }

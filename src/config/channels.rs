@@ -21,8 +21,9 @@ pub struct ChannelsFile {
     pub channels: BTreeMap<String, Value>,
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Channel names, `email:` and `log_file:` targets (see `alerts.rs`).
     #[serde(default)]
-    pub alerts: Vec<String>,
+    pub alerts: Vec<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,6 +3,7 @@
 //! with file and line. A broken schedule is left out and the others run; a
 //! broken channels.yaml or policy.yaml leaves no configuration to run on.
 
+pub mod alerts;
 pub mod channels;
 pub mod duration;
 pub mod policy;
@@ -12,6 +13,7 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::locate;
 use crate::source::{RepoFile, Snapshot};
 use crate::yaml::{self, YamlError};
+pub use alerts::AlertTarget;
 use anyhow::Result;
 pub use channels::{Channel, ChannelSettings, FeedSettings};
 use chrono::TimeDelta;
@@ -33,7 +35,8 @@ pub struct Config {
     pub news_catch_up: TimeDelta,
     pub channels: BTreeMap<String, Channel>,
     pub groups: BTreeMap<String, Vec<String>>,
-    pub alerts: Vec<String>,
+    /// Where operational alerts go, in the order written.
+    pub alerts: Vec<AlertTarget>,
     pub schedules: Vec<Schedule>,
     pub policy: Policy,
 }
@@ -218,7 +221,11 @@ fn build(
             ));
         }
     }
-    for name in &file.alerts {
+    let alerts = alerts::targets(CHANNELS_FILE, ch_text, file.alerts, d);
+    for target in &alerts {
+        let AlertTarget::Channel(name) = target else {
+            continue;
+        };
         if !channels.contains_key(name) {
             d.push(unknown_channel(
                 CHANNELS_FILE,
@@ -248,7 +255,7 @@ fn build(
         news_catch_up: file.catch_up.map_or(schedule::DEFAULT_CATCH_UP, |c| c.0),
         channels,
         groups: file.groups,
-        alerts: file.alerts,
+        alerts,
         schedules,
         policy: policy.into(),
     })

@@ -80,7 +80,8 @@ pub fn check_endpoint(url: &str) -> Result<(), String> {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+/// `localhost` or a loopback address (`127.0.0.0/8`, `::1`, bracketed or not).
+pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .trim_start_matches('[')
