@@ -1057,3 +1057,77 @@ fn plain_http_and_literal_tokens_are_configuration_errors_with_file_and_line() {
         "the literal token is not repeated"
     );
 }
+
+/// The daemon end to end: `threads_publish` answers without an id, so the
+/// first run cannot know whether the post exists and leaves it `sending`
+/// with its fingerprint; the next run reads the account back, finds the
+/// post, records it as published, and posts nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_is_read_back_by_the_next_run_and_not_posted_twice() {
+    let server = MockServer::start().await;
+    let sent_text = Arc::new(std::sync::Mutex::new(String::new()));
+    let keep = sent_text.clone();
+    Mock::given(method("POST"))
+        .and(path(format!("/v1.0/{USER}/threads")))
+        .respond_with(move |request: &Request| {
+            *keep.lock().unwrap() = form_value(request, "text").unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(json!({"id": "101"}))
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    ready(&server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1.0/{USER}/threads_publish")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let listed = sent_text.clone();
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/{USER}/threads")))
+        .respond_with(move |_: &Request| {
+            // Threads gives the text back as posted, without the trailing
+            // whitespace a writer may have left.
+            let text = format!("{}\n", listed.lock().unwrap());
+            ResponseTemplate::new(200).set_body_json(json!({
+                "data": [media("1019", &text, Utc::now())],
+                "paging": {"cursors": {"before": "B", "after": "A"}}
+            }))
+        })
+        .mount(&server)
+        .await;
+    let repo = common::TempRepo::new();
+    let dir = tempfile::tempdir().unwrap();
+    let SecretRef::File(token) = token_file(&dir) else {
+        unreachable!()
+    };
+    repo.write(
+        "schedules/channels.yaml",
+        &format!(
+            "timezone: UTC\nchannels:\n  threads: {{ platform: threads, user_id: \"{USER}\", api_base: \"{}\", token: \"file:{}\" }}\ngroups:\n  public: [threads]\n",
+            server.uri(),
+            token.display()
+        ),
+    );
+    repo.news("due", Utc::now() - TimeDelta::minutes(2));
+    let first = repo.run_once().await;
+    assert!(first.contains("answer lost"), "{first}");
+    let second = repo.run_once().await;
+    assert!(second.contains("found on the channel"), "{second}");
+    let v = repo.status();
+    let row = v["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["channel"] == "threads")
+        .unwrap()
+        .clone();
+    assert_eq!(row["state"], "published", "{row}");
+    assert_eq!(row["remote_id"], "1019");
+    assert_eq!(
+        row["url"],
+        "https://www.threads.net/@examplehospital/post/P1019"
+    );
+    assert!(!first.contains(TOKEN) && !second.contains(TOKEN));
+}
