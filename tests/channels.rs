@@ -33,7 +33,7 @@ fn every_platform_s_example_configuration_is_valid_and_previews_with_its_limit()
     let repo = TempRepo::new();
     let channels = every_channel().replace(
         "public: [site-feed]",
-        "public: [site-feed, mastodon, bluesky, x, linkedin, facebook, telegram, ops-slack, discord, teams, website]",
+        "public: [site-feed, mastodon, bluesky, x, linkedin, facebook, threads, telegram, ops-slack, discord, teams, website]",
     );
     assert!(
         channels.contains("  mastodon:\n    platform: mastodon\n"),
@@ -61,12 +61,13 @@ fn every_platform_s_example_configuration_is_valid_and_previews_with_its_limit()
             )
         })
         .collect();
-    assert_eq!(limits.len(), 11, "{limits:?}");
+    assert_eq!(limits.len(), 12, "{limits:?}");
     assert_eq!(limits["x"], 280);
     assert_eq!(limits["mastodon"], 500);
     assert_eq!(limits["bluesky"], 300);
     assert_eq!(limits["linkedin"], 3000);
     assert_eq!(limits["facebook"], 63206);
+    assert_eq!(limits["threads"], 500);
     assert_eq!(limits["telegram"], 4096);
     assert_eq!(limits["discord"], 2000);
     assert_eq!(limits["feed"], Value::Null);

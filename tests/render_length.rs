@@ -137,6 +137,29 @@ fn bluesky_length() {
 }
 
 #[test]
+fn threads_length() {
+    // Graphemes; an emoji counts its UTF-8 bytes (Threads' documentation).
+    let cases: &[(&str, usize, &str)] = &[
+        ("Hello", 5, "ASCII"),
+        ("😷", 4, "one emoji, four bytes"),
+        (
+            "👩🏽\u{200D}⚕\u{FE0F} ok",
+            17 + 3,
+            "the whole ZWJ sequence's bytes",
+        ),
+        ("🇺🇸", 8, "a flag: two regional indicators"),
+        ("1\u{FE0F}\u{20E3}", 7, "keycap"),
+        ("健康", 2, "CJK one each"),
+        ("e\u{301}", 1, "combining mark joins its base"),
+        ("See https://www.cdc.gov/flu/", 28, "URLs as written"),
+    ];
+    for (text, want, why) in cases {
+        assert_eq!(length::threads(text), *want, "{text:?}: {why}");
+    }
+    assert_eq!(length::counter("threads").map(|c| c("😷")), Some(4));
+}
+
+#[test]
 fn limits_are_data() {
     let want = [
         ("x", 280),

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 /// Platforms an `overrides:` entry may name.
 pub const PLATFORMS: &[&str] = &[
     "feed", "mastodon", "bluesky", "x", "facebook", "linkedin", "telegram", "slack", "discord",
-    "teams", "webhook",
+    "teams", "webhook", "threads",
 ];
 
 pub fn check(post: &Post, config: Option<&Config>, out: &mut Vec<Diagnostic>) {

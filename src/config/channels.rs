@@ -57,6 +57,7 @@ pub enum ChannelSettings {
     Teams(publish::teams::Settings),
     Webhook(publish::webhook::Settings),
     X(publish::x::Settings),
+    Threads(publish::threads::Settings),
 }
 
 impl Channel {
@@ -73,6 +74,7 @@ impl Channel {
             ChannelSettings::Teams(_) => "teams",
             ChannelSettings::Webhook(_) => "webhook",
             ChannelSettings::X(_) => "x",
+            ChannelSettings::Threads(_) => "threads",
         }
     }
 }
@@ -101,7 +103,7 @@ fn default_max_entries() -> usize {
 /// Platforms this version publishes to.
 pub const SUPPORTED_PLATFORMS: &[&str] = &[
     "feed", "mastodon", "bluesky", "linkedin", "facebook", "telegram", "slack", "discord", "teams",
-    "webhook", "x",
+    "webhook", "x", "threads",
 ];
 
 /// Builds one channel from its YAML mapping; errors point into `text`.
@@ -202,6 +204,25 @@ pub fn channel(
                 .as_deref()
                 .map_or(Ok(()), |url| endpoint("api_base", url))?;
             ChannelSettings::X(settings)
+        }
+        "threads" => {
+            let settings: publish::threads::Settings = platform_settings(file, text, name, map)?;
+            settings
+                .api_base
+                .as_deref()
+                .map_or(Ok(()), |url| endpoint("api_base", url))?;
+            if let Some(url) = settings.image_base_url.as_deref() {
+                publish::threads::image_base(url).map_err(|m| {
+                    Box::new(Diagnostic::error(
+                        file,
+                        at(&["channels", name, "image_base_url"]),
+                        "config/invalid",
+                        format!("channel `{name}`: {m}"),
+                    ))
+                })?;
+            }
+            settings.validate().map_err(invalid)?;
+            ChannelSettings::Threads(settings)
         }
         "webhook" => {
             let settings: publish::webhook::Settings = platform_settings(file, text, name, map)?;

@@ -183,7 +183,8 @@ pub struct GraphError {
 }
 
 impl GraphError {
-    fn describe(&self) -> String {
+    /// The message with the type, code, subcode and trace id after it.
+    pub fn describe(&self) -> String {
         let mut details = Vec::new();
         if let Some(kind) = &self.kind {
             details.push(kind.clone());

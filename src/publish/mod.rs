@@ -12,6 +12,7 @@ pub mod mastodon;
 pub mod slack;
 pub mod teams;
 pub mod telegram;
+pub mod threads;
 pub mod webhook;
 pub mod x;
 
@@ -238,6 +239,9 @@ pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher
             Box::new(teams::TeamsPublisher::new(name, settings, http()?)?)
         }
         ChannelSettings::X(settings) => Box::new(x::XPublisher::new(name, settings, http()?)?),
+        ChannelSettings::Threads(settings) => {
+            Box::new(threads::ThreadsPublisher::new(name, settings, http()?)?)
+        }
         ChannelSettings::Webhook(settings) => {
             Box::new(webhook::WebhookPublisher::new(name, settings, http()?)?)
         }

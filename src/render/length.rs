@@ -4,7 +4,8 @@
 //! 8192–8205, 8208–8223, 8242–8247 weigh 1, all others 2; every URL 23; an
 //! emoji sequence 2). Bluesky: grapheme clusters and UTF-8 bytes. Mastodon:
 //! grapheme clusters after every URL with a scheme becomes 23 characters and
-//! `@user@domain` becomes `@user`. Sources: docs/length.md.
+//! `@user@domain` becomes `@user`. Threads: grapheme clusters, an emoji
+//! counting its UTF-8 bytes. Sources: docs/length.md.
 
 use regex::{Regex, RegexBuilder};
 use std::ops::Range;
@@ -77,6 +78,7 @@ pub fn counter(platform: &str) -> Option<fn(&str) -> usize> {
         "x" => Some(x_weighted),
         "bluesky" => Some(graphemes),
         "mastodon" => Some(mastodon),
+        "threads" => Some(threads),
         _ => None,
     }
 }
@@ -153,6 +155,16 @@ fn is_emoji(grapheme: &str) -> bool {
                 })
                 .is_ok()
     })
+}
+
+/// Threads' length: graphemes, except that an emoji counts as many as its
+/// UTF-8 bytes (Meta's Threads posts documentation: "Emojis are counted as
+/// the number of UTF-8 bytes"), so 😷 counts 4 and 👩🏽‍⚕️ 17. Text as sent,
+/// without normalisation.
+pub fn threads(text: &str) -> usize {
+    text.graphemes(true)
+        .map(|g| if is_emoji(g) { g.len() } else { 1 })
+        .sum()
 }
 
 /// Mastodon's length: graphemes, after each URL with a scheme is replaced by

@@ -55,6 +55,7 @@ pub fn render(post: &Post, channel: &Channel) -> Rendered {
         // The generic webhook sends the plain text and the HTML.
         ChannelSettings::Webhook(_) => document(post, text),
         ChannelSettings::X(settings) => crate::publish::x::render(post, settings),
+        ChannelSettings::Threads(settings) => crate::publish::threads::render(post, settings),
     }
 }
 
