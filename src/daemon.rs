@@ -384,10 +384,20 @@ impl Daemon {
             {
                 continue;
             }
+            // Adapters look back a few minutes before the claim for clock
+            // skew; posts of other publications in that time are excluded.
+            let taken = ledger
+                .remote_ids_since(
+                    &record.channel,
+                    record.created_at - TimeDelta::minutes(15),
+                    &record.key,
+                )
+                .await?;
             let sent = Sent {
                 key: &record.key,
                 claimed_at: record.created_at,
                 fingerprint: record.fingerprint.as_deref(),
+                taken: &taken,
             };
             let found = match self.publishers.get(&record.channel) {
                 Some(Err(reason)) => Err(format!(

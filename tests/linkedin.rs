@@ -828,6 +828,7 @@ async fn lookup(
         key: "tips/flu@linkedin@2026-11-24T14:00:00Z",
         claimed_at: claimed(),
         fingerprint,
+        taken: &[],
     };
     p.lookup(&sent).await
 }

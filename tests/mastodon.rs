@@ -976,6 +976,7 @@ async fn lookup_reads_the_account_s_latest_statuses_back_and_compares_the_text()
         key: "k",
         claimed_at,
         fingerprint: Some(&fingerprint),
+        taken: &[],
     };
     let found = p.lookup(&sent).await.unwrap().unwrap();
     assert_eq!(found.remote_id, "2");
@@ -985,6 +986,14 @@ async fn lookup_reads_the_account_s_latest_statuses_back_and_compares_the_text()
         ..sent
     };
     assert_eq!(p.lookup(&later).await.unwrap(), None);
+    // The matching status is recorded for another publication (the same
+    // tip, repeated): not this one.
+    let other = ["2".to_string()];
+    let taken = Sent {
+        taken: &other,
+        ..sent
+    };
+    assert_eq!(p.lookup(&taken).await.unwrap(), None);
     // Without a fingerprint the adapter cannot tell.
     assert!(p.lookup(&Sent::key("k")).await.is_err());
 }

@@ -919,6 +919,7 @@ async fn lookup_reads_the_account_s_posts_since_the_claim_page_by_page() {
             key: KEY,
             claimed_at: claimed(),
             fingerprint: Some(&fingerprint),
+            taken: &[],
         })
         .await
         .unwrap();
@@ -970,6 +971,7 @@ async fn lookup_answers_not_there_after_the_last_page_and_ignores_older_posts() 
         key: KEY,
         claimed_at: claimed(),
         fingerprint: Some(&fingerprint),
+        taken: &[],
     };
     assert_eq!(p.lookup(&sent).await, Ok(None));
     assert_eq!(server.received_requests().await.unwrap().len(), 2);

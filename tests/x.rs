@@ -1538,6 +1538,7 @@ async fn lookup(
         key: "tips/flu@x@2026-11-24T14:00:00Z",
         claimed_at: claimed_at(),
         fingerprint,
+        taken: &[],
     })
     .await
 }

@@ -489,6 +489,27 @@ impl Ledger {
         Ok((row.try_get(0)?, last.map(|t| parse_time(&t)).transpose()?))
     }
 
+    /// The remote ids of `channel`'s publications claimed since `since`,
+    /// other than `key`.
+    pub async fn remote_ids_since(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+        key: &str,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT remote_id FROM publications
+             WHERE channel = $1 AND created_at >= $2 AND key != $3 AND remote_id IS NOT NULL",
+        )
+        .bind(channel)
+        .bind(timestamp(since))
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the ledger")?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
     /// Publications by (channel, state), for metrics.
     pub async fn counts(&self) -> Result<Vec<(String, String, i64)>> {
         let rows = sqlx::query(

@@ -407,6 +407,7 @@ impl FacebookPublisher {
                 .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
                 .is_none_or(|t| t >= since);
             recent
+                && !sent.is_taken(&post.id)
                 && post
                     .message
                     .as_deref()

@@ -650,6 +650,7 @@ impl LinkedInPublisher {
         let found = posts.elements.iter().find(|post| {
             let recent = post.created_at.is_none_or(|at| at >= since);
             recent
+                && post.id.as_deref().is_none_or(|id| !sent.is_taken(id))
                 && post
                     .commentary
                     .as_deref()

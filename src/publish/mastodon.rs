@@ -325,7 +325,7 @@ impl MastodonPublisher {
         })?;
         Ok(statuses
             .into_iter()
-            .filter(|s| s.created_at >= sent.claimed_at - CLOCK_SKEW)
+            .filter(|s| s.created_at >= sent.claimed_at - CLOCK_SKEW && !sent.is_taken(&s.id))
             .find(|s| fingerprint_of(&comparable(&s.content)) == fingerprint)
             .map(|s| Receipt {
                 remote_id: s.id,

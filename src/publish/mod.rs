@@ -109,6 +109,10 @@ pub struct Sent<'a> {
     pub claimed_at: DateTime<Utc>,
     /// What [`Publisher::fingerprint`] answered at claim time.
     pub fingerprint: Option<&'a str>,
+    /// Remote ids the ledger already gives to other publications on the
+    /// channel: a post with the same text among them is not this one (a
+    /// tip repeated soon after, say).
+    pub taken: &'a [String],
 }
 
 impl<'a> Sent<'a> {
@@ -118,7 +122,13 @@ impl<'a> Sent<'a> {
             key,
             claimed_at: DateTime::<Utc>::MIN_UTC,
             fingerprint: None,
+            taken: &[],
         }
+    }
+
+    /// Whether the post `remote_id` is recorded for another publication.
+    pub fn is_taken(&self, remote_id: &str) -> bool {
+        self.taken.iter().any(|t| t == remote_id)
     }
 }
 

@@ -665,7 +665,10 @@ impl ThreadsPublisher {
                     .and_then(parse_timestamp)
                     .is_some_and(|t| t.timestamp() < since);
                 let text = media.text.as_deref().unwrap_or_default();
-                if !too_old && fingerprint_of(&normalise(text)) == fingerprint {
+                if !too_old
+                    && !sent.is_taken(&media.id)
+                    && fingerprint_of(&normalise(text)) == fingerprint
+                {
                     return Ok(Some(Receipt {
                         remote_id: media.id.clone(),
                         url: media.permalink.clone().filter(|p| !p.is_empty()),

@@ -658,7 +658,11 @@ impl XPublisher {
                     "reading the account's posts back: {error}"
                 )));
             }
-            if let Some(post) = page.data.iter().find(|p| matches(&p.text, wanted)) {
+            if let Some(post) = page
+                .data
+                .iter()
+                .find(|p| !sent.is_taken(&p.id) && matches(&p.text, wanted))
+            {
                 return receipt(&post.id).map(Some);
             }
             match page.meta.and_then(|m| m.next_token) {
