@@ -1,8 +1,11 @@
 //! Crash safety: the daemon is killed with SIGKILL at random points while it
 //! publishes at least 100 times to a fake Mastodon server (which honours
-//! Idempotency-Key, as Mastodon does) and to a feed, and restarted each time.
-//! At the end no slot is posted twice on either channel, and every ledger row
-//! is settled: published, or missed (recorded, never sent).
+//! Idempotency-Key and lists the account's statuses, as Mastodon does, and
+//! answers each new status only after a delay, so that kills land between
+//! "created" and "answered") and to a feed, and restarted each time. At the
+//! end no slot is posted twice on either channel, and every ledger row is
+//! settled: published, or missed (recorded, never sent); none is left
+//! unknown, because an interrupted publication is read back.
 
 mod common;
 
@@ -11,20 +14,45 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Child, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// A Mastodon server in miniature: a repeated Idempotency-Key returns the
-/// status created first; every created status is kept for the final count.
+/// status created first; every created status is kept for the final count
+/// and listed, newest first, as the account's statuses.
 #[derive(Default)]
 struct FakeMastodon {
     by_key: Mutex<HashMap<String, String>>,
     created: Mutex<Vec<String>>,
+    statuses: Mutex<Vec<Value>>,
+    /// How many times the account's statuses were read back.
+    read_backs: AtomicUsize,
 }
 
+/// What the fake answers a request to, by its path.
 impl Respond for &'static FakeMastodon {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        match request.url.path() {
+            "/api/v1/statuses" => self.create(request),
+            "/api/v1/accounts/verify_credentials" => {
+                ResponseTemplate::new(200).set_body_json(json!({"id": "1"}))
+            }
+            "/api/v1/accounts/1/statuses" => {
+                self.read_backs.fetch_add(1, Ordering::SeqCst);
+                let statuses = self.statuses.lock().unwrap();
+                let latest: Vec<&Value> = statuses.iter().rev().take(40).collect();
+                ResponseTemplate::new(200).set_body_json(latest)
+            }
+            "/api/v2/instance" => ResponseTemplate::new(200)
+                .set_body_json(json!({"configuration": {"statuses": {"max_characters": 500}}})),
+            _ => ResponseTemplate::new(404).set_body_json(json!({"error": "Not found"})),
+        }
+    }
+}
+
+impl FakeMastodon {
+    fn create(&self, request: &Request) -> ResponseTemplate {
         let key = request
             .headers
             .get("idempotency-key")
@@ -38,11 +66,25 @@ impl Respond for &'static FakeMastodon {
                 let id = (created.len() + 1).to_string();
                 created.push(key.clone());
                 by_key.insert(key, id.clone());
+                let body: Value = serde_json::from_slice(&request.body).unwrap();
+                let text = body["status"].as_str().unwrap_or_default();
+                let html = text
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('\n', "<br />");
+                self.statuses.lock().unwrap().push(json!({
+                    "id": id, "url": format!("https://m.example/@h/{id}"),
+                    "content": format!("<p>{html}</p>"),
+                    "created_at": chrono::Utc::now().to_rfc3339(),
+                }));
                 id
             }
         };
+        // Created now, answered later: a kill in between loses the answer.
         ResponseTemplate::new(200)
             .set_body_json(json!({"id": id, "url": format!("https://m.example/@h/{id}")}))
+            .set_delay(Duration::from_millis(300))
     }
 }
 
@@ -84,7 +126,7 @@ fn ledger(repo: &TempRepo) -> Vec<Value> {
 async fn sigkill_at_random_points_never_posts_a_slot_twice() {
     let fake: &'static FakeMastodon = Box::leak(Box::default());
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    Mock::given(wiremock::matchers::any())
         .respond_with(fake)
         .mount(&server)
         .await;
@@ -146,8 +188,9 @@ async fn sigkill_at_random_points_never_posts_a_slot_twice() {
         m
     });
     println!(
-        "{kills} kills; ledger: {states:?}; statuses created: {}",
-        fake.created.lock().unwrap().len()
+        "{kills} kills; ledger: {states:?}; statuses created: {}; read back {} times",
+        fake.created.lock().unwrap().len(),
+        fake.read_backs.load(Ordering::SeqCst)
     );
     assert!(kills >= 5, "the test must kill the daemon several times");
     for state in states.keys() {
