@@ -27,27 +27,67 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
     /// Follow a remote branch (e.g. `origin/main`): fetch it every
-    /// --sync-every and publish what it names.
+    /// --sync-every and publish what it names. Default: `sync:` in
+    /// channels.yaml, unless --ref or --worktree is given.
     #[arg(long, value_name = "REMOTE/BRANCH", conflicts_with_all = ["reference", "worktree"])]
     pub sync: Option<String>,
-    /// How often to look for new commits (with --sync: fetch).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub sync_every: std::time::Duration,
+    /// How often to look for new commits (with a sync: fetch). Default:
+    /// `sync.every` in channels.yaml, else 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub sync_every: Option<std::time::Duration>,
     /// Serve /healthz and /metrics on this address (e.g. 127.0.0.1:9090).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
 }
 
+/// What `run` checks every so often when neither flags nor channels.yaml say.
+const DEFAULT_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `sync:` from the channels.yaml at HEAD, when `run` publishes HEAD of a
+/// git repository (a broken configuration is reported by the start itself).
+fn configured_sync(repo: &Path, args: &Args) -> Option<crate::config::SyncSettings> {
+    if args.sync.is_some() || args.reference.is_some() || args.worktree || !super::is_git(repo) {
+        return None;
+    }
+    let snapshot = crate::source::Snapshot::at_ref(repo, "HEAD").ok()?;
+    crate::config::load(&snapshot).ok()?.config?.sync
+}
+
 pub async fn run(repo: &Path, args: Args) -> Result<u8> {
-    let sync = match &args.sync {
-        Some(spec) => {
+    let configured = configured_sync(repo, &args);
+    let sync_every = args
+        .sync_every
+        .or_else(|| {
+            configured
+                .as_ref()
+                .and_then(|s| s.every)
+                .and_then(|e| e.0.to_std().ok())
+        })
+        .unwrap_or(DEFAULT_SYNC_EVERY);
+    let wanted = match (&args.sync, &configured) {
+        (Some(spec), _) => {
             let Some((remote, branch)) = spec.split_once('/') else {
                 anyhow::bail!("--sync {spec}: write REMOTE/BRANCH, e.g. origin/main");
             };
-            let sync = crate::daemon::Sync {
+            let flag = crate::config::SyncSettings {
                 remote: remote.to_string(),
                 branch: branch.to_string(),
+                every: None,
             };
+            if let Some(problem) = flag.problem() {
+                anyhow::bail!("--sync {spec}: {problem}");
+            }
+            Some((flag.remote, flag.branch))
+        }
+        (None, Some(settings)) => {
+            info!(remote = %settings.remote, branch = %settings.branch, "following the branch named by `sync:` in schedules/channels.yaml");
+            Some((settings.remote.clone(), settings.branch.clone()))
+        }
+        (None, None) => None,
+    };
+    let sync = match wanted {
+        Some((remote, branch)) => {
+            let sync = crate::daemon::Sync { remote, branch };
             // The first fetch happens before the first load, so a start sees the branch as it is.
             crate::source::fetch(repo, &sync.remote, &sync.branch)?;
             Some(sync)
@@ -67,7 +107,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     );
     options.dry_run = args.dry_run;
     options.sync = sync;
-    options.reload_every = args.sync_every;
+    options.reload_every = sync_every;
     let now = Utc::now();
     let mut daemon = Daemon::start(options, now).await?;
     daemon.recover(now).await?;

@@ -24,6 +24,47 @@ pub struct ChannelsFile {
     /// Channel names, `email:` and `log_file:` targets (see `alerts.rs`).
     #[serde(default)]
     pub alerts: Vec<Value>,
+    /// A remote branch for `run` to follow.
+    pub sync: Option<SyncSettings>,
+}
+
+/// `sync:` in channels.yaml: `run` fetches `remote`'s `branch` every
+/// `every` and publishes what it names (the `--sync` and `--sync-every`
+/// flags override it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    #[serde(default = "default_remote")]
+    pub remote: String,
+    pub branch: String,
+    pub every: Option<ConfigDuration>,
+}
+
+fn default_remote() -> String {
+    "origin".to_string()
+}
+
+impl SyncSettings {
+    /// Why the remote or branch name cannot be used, if it cannot: they go
+    /// to `git fetch` as arguments, so an option-like or malformed name is
+    /// refused here.
+    pub fn problem(&self) -> Option<String> {
+        let bad = |name: &str| {
+            name.is_empty()
+                || name.starts_with('-')
+                || name.contains("..")
+                || name
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || ":~^?*[\\".contains(c))
+        };
+        if bad(&self.remote) {
+            return Some(format!("`{}` is not a usable git remote name", self.remote));
+        }
+        if bad(&self.branch) {
+            return Some(format!("`{}` is not a usable git branch name", self.branch));
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use crate::source::{RepoFile, Snapshot};
 use crate::yaml::{self, YamlError};
 pub use alerts::AlertTarget;
 use anyhow::Result;
-pub use channels::{Channel, ChannelSettings, FeedSettings};
+pub use channels::{Channel, ChannelSettings, FeedSettings, SyncSettings};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 pub use policy::Policy;
@@ -37,6 +37,8 @@ pub struct Config {
     pub groups: BTreeMap<String, Vec<String>>,
     /// Where operational alerts go, in the order written.
     pub alerts: Vec<AlertTarget>,
+    /// The remote branch `run` follows, unless flags say otherwise.
+    pub sync: Option<SyncSettings>,
     pub schedules: Vec<Schedule>,
     pub policy: Policy,
 }
@@ -237,6 +239,12 @@ fn build(
             ));
         }
     }
+    if let Some(problem) = file.sync.as_ref().and_then(SyncSettings::problem) {
+        d.push(
+            Diagnostic::error(CHANNELS_FILE, at(&["sync"]), "config/invalid", problem)
+                .with_help("write the remote and branch as `git fetch` takes them, e.g. `remote: origin`, `branch: main`"),
+        );
+    }
     // A broken channels.yaml must not leave a half-configured publisher running.
     if d.iter().filter(|x| x.is_error()).count() > errors_before {
         return None;
@@ -256,6 +264,7 @@ fn build(
         channels,
         groups: file.groups,
         alerts,
+        sync: file.sync,
         schedules,
         policy: policy.into(),
     })
