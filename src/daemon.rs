@@ -83,6 +83,9 @@ pub struct Options {
     /// After a lost answer from a platform that can read posts back, wait
     /// this long before looking (the request may still be running there).
     pub readback_after: Duration,
+    /// How long one cycle may spend sending alerts over the network
+    /// (webhooks, e-mail); what is left is logged, never waited for.
+    pub alert_budget: Duration,
 }
 
 /// How long a lost answer may stay unconfirmed while reading back fails
@@ -114,6 +117,7 @@ impl Options {
             reload_every: Duration::from_secs(30),
             sync: None,
             readback_after: Duration::from_secs(60),
+            alert_budget: Duration::from_secs(20),
         }
     }
 }
@@ -921,6 +925,7 @@ impl Daemon {
         if alerts.is_empty() {
             return;
         }
+        // Log files first: local and fast, they get every alert.
         for alert in &alerts {
             for sink in &self.alert_sinks {
                 if let AlertSink::LogFile(path) = sink
@@ -929,13 +934,27 @@ impl Daemon {
                     warn!(target_file = %path.display(), event = alert.event, "alert not written: {e}");
                 }
             }
-            for sink in &self.alert_sinks {
-                match sink {
-                    AlertSink::Channel(name) => self.alert_channel(name, alert).await,
-                    AlertSink::Email(sender) => send_email(sender, alert).await,
-                    AlertSink::LogFile(_) => {}
+        }
+        // A hanging relay or webhook must not hold publications back for
+        // long: the network targets share one time budget per cycle.
+        let network = async {
+            for alert in &alerts {
+                for sink in &self.alert_sinks {
+                    match sink {
+                        AlertSink::Channel(name) => self.alert_channel(name, alert).await,
+                        AlertSink::Email(sender) => send_email(sender, alert).await,
+                        AlertSink::LogFile(_) => {}
+                    }
                 }
             }
+        };
+        let budget = self.options.alert_budget;
+        if tokio::time::timeout(budget, network).await.is_err() {
+            error!(
+                alerts = alerts.len(),
+                "alert delivery took over {} s and was cut short; see the log for what was sent",
+                budget.as_secs_f32()
+            );
         }
     }
 

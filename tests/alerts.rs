@@ -529,6 +529,45 @@ async fn failing_targets_do_not_stop_the_others_and_never_show_the_password() {
     daemon.cycle(Utc::now()).await.unwrap();
 }
 
+#[tokio::test]
+async fn a_relay_that_never_answers_holds_the_cycle_only_for_the_alert_budget() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    // Accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let repo = TempRepo::new();
+    repo.write(
+        "schedules/channels.yaml",
+        &channels_with_alerts(&format!(
+            "{}  - log_file: alerts/alerts.log\n",
+            email_target(port, "")
+        )),
+    );
+    unreviewed_news(&repo, "one");
+    let mut options = options(&repo);
+    options.alert_budget = Duration::from_millis(500);
+    let mut daemon = Daemon::start(options, Utc::now()).await.unwrap();
+    // lettre alone would wait 30 s for the greeting; the budget cuts it.
+    let report = tokio::time::timeout(Duration::from_secs(15), daemon.cycle(Utc::now()))
+        .await
+        .expect("the cycle returns despite the silent relay")
+        .unwrap();
+    assert_eq!(report.held, 1);
+    assert_eq!(
+        log_lines(&repo.join("alerts/alerts.log")).len(),
+        1,
+        "the log file still gets it"
+    );
+    assert!(logs.text().contains("cut short"), "{}", logs.text());
+}
+
 #[test]
 fn configuration_mistakes_name_the_file_and_line() {
     let cases = [
