@@ -333,3 +333,99 @@ async fn a_secret_reaches_neither_the_log_nor_the_ledger_even_when_the_platform_
         }
     }
 }
+
+/// A Mastodon server on a raw socket, to do what an HTTP mock cannot: take
+/// the first status, create it, and drop the connection without an answer.
+/// A repeated Idempotency-Key answers the status created first, as Mastodon
+/// does. Returns its address and the number of statuses created.
+async fn mastodon_that_drops_the_first_answer() -> (String, std::sync::Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let created = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = created.clone();
+    tokio::spawn(async move {
+        let mut keys: std::collections::HashMap<String, usize> = Default::default();
+        let mut dropped = false;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            // One request per connection: headers, then Content-Length bytes.
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            let head = loop {
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break String::new();
+                }
+                request.extend_from_slice(&buf[..n]);
+                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&request[..end]).to_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    while request.len() < end + 4 + len {
+                        let n = socket.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                    }
+                    break head;
+                }
+            };
+            let reply = if head.starts_with("post /api/v1/statuses") {
+                let key = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("idempotency-key:"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let next = keys.len() + 1;
+                let id = *keys.entry(key).or_insert(next);
+                count.store(keys.len(), Ordering::SeqCst);
+                if !dropped {
+                    // Created, and the answer is lost with the connection.
+                    dropped = true;
+                    drop(socket);
+                    continue;
+                }
+                format!("{{\"id\":\"{id}\",\"url\":\"https://m.example/@h/{id}\"}}")
+            } else {
+                // The instance, and anything else asked: a plain answer.
+                "{\"configuration\":{\"statuses\":{\"max_characters\":500}}}".to_string()
+            };
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (address, created)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_after_the_post_was_created_is_retried_with_the_same_key() {
+    let (address, created) = mastodon_that_drops_the_first_answer().await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo_with(
+        &format!("{{ platform: mastodon, base_url: \"{address}\", token: \"file:TOKEN_FILE\" }}"),
+        &dir,
+    );
+    let (out, status) = run_once(&repo).await;
+    assert!(out.contains("published 1, failed 0"), "{out}");
+    let record = &status["recent"][0];
+    assert_eq!(record["state"], "published");
+    assert_eq!(
+        record["attempts"], 2,
+        "the lost answer, then the same key again"
+    );
+    assert_eq!(record["remote_id"], "1", "the status created first");
+    assert_eq!(
+        created.load(Ordering::SeqCst),
+        1,
+        "one status on the server"
+    );
+}
