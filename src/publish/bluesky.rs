@@ -36,13 +36,13 @@
 //! publication uploads the image again; a blob no record refers to is
 //! deleted by the PDS after a while.
 
-use super::http::{self, HttpCore};
+use super::http::{self, Answer, HttpCore};
 use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::content::Post;
 use crate::render::{self, Rendered, facets, length, plain};
 use crate::secret::{Secret, SecretRef};
 use chrono::{DateTime, SecondsFormat, Utc};
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -201,22 +201,14 @@ struct XrpcError {
     message: Option<String>,
 }
 
-/// An answer of the PDS, read whole.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+/// The XRPC error name and message, when the body is an XRPC error.
+fn xrpc_error(answer: &Answer) -> Option<XrpcError> {
+    serde_json::from_str(&answer.body).ok()
 }
 
-impl Answer {
-    /// The XRPC error name and message, when the body is an XRPC error.
-    fn error(&self) -> Option<XrpcError> {
-        serde_json::from_str(&self.body).ok()
-    }
-
-    fn is_error(&self, name: &str) -> bool {
-        !self.status.is_success() && self.error().is_some_and(|e| e.error == name)
-    }
+/// Whether `answer` is the XRPC error `name`.
+fn is_xrpc_error(answer: &Answer, name: &str) -> bool {
+    !answer.status.is_success() && xrpc_error(answer).is_some_and(|e| e.error == name)
 }
 
 pub struct BlueskyPublisher {
@@ -257,27 +249,13 @@ impl BlueskyPublisher {
     }
 
     async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        http::send(request).await
     }
 
     /// What a failed answer means, with every credential blanked out of the
     /// platform's words (a server may echo what it was sent).
     fn failure(&self, answer: &Answer, session: Option<&Session>) -> PublishError {
-        let (name, message) = match answer.error() {
+        let (name, message) = match xrpc_error(answer) {
             Some(e) => {
                 let message = e.message.unwrap_or_default();
                 (e.error.clone(), format!("{}: {message}", e.error))
@@ -366,7 +344,7 @@ impl BlueskyPublisher {
     ) -> Result<(Session, Answer), PublishError> {
         let session = self.session().await?;
         let answer = self.call(build(&session)).await?;
-        if !answer.is_error("ExpiredToken") {
+        if !is_xrpc_error(&answer, "ExpiredToken") {
             return Ok((session, answer));
         }
         let session = self.renew(&session).await?;
@@ -420,7 +398,7 @@ impl BlueskyPublisher {
                 ("rkey", rkey),
             ]))
             .await?;
-        if answer.is_error("RecordNotFound") {
+        if is_xrpc_error(&answer, "RecordNotFound") {
             return Ok(None);
         }
         if !answer.status.is_success() {

@@ -23,7 +23,7 @@
 //! and the post recognised by the fingerprint of its `message` (trimmed,
 //! NFC, `\r\n` as `\n`: [`read_back_text`]).
 
-use super::http::{self, HttpCore};
+use super::http::{self, Answer, HttpCore};
 use super::{
     BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
 };
@@ -242,13 +242,6 @@ pub struct FacebookPublisher {
     http: HttpCore,
 }
 
-/// An answer, read whole.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 impl FacebookPublisher {
     pub fn new(
         name: &str,
@@ -273,21 +266,7 @@ impl FacebookPublisher {
     }
 
     async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        http::send(request).await
     }
 
     /// What a non-success answer means; the token never appears in it.

@@ -67,6 +67,27 @@ impl HttpCore {
     }
 }
 
+/// A platform's answer, read whole.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// Sends `request` and reads the whole answer; a failure before the answer
+/// is classified by [`classify_transport`].
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Answer, PublishError> {
+    let response = request.send().await.map_err(|e| classify_transport(&e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.map_err(|e| classify_transport(&e))?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// An endpoint must be https, or http on a loopback address.
 pub fn check_endpoint(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;

@@ -28,7 +28,7 @@
 //! escaping ([`read_back_text`]). Reading needs `r_organization_social` (or
 //! `r_member_social`) besides the posting permission.
 
-use super::http::{self, HttpCore};
+use super::http::{self, Answer, HttpCore};
 use super::{
     BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
 };
@@ -36,8 +36,7 @@ use crate::content::Post;
 use crate::render::{Rendered, plain};
 use crate::secret::{Secret, SecretRef};
 use chrono::{TimeDelta, Utc};
-use reqwest::header::HeaderMap;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::RequestBuilder;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -392,13 +391,6 @@ pub struct LinkedInPublisher {
     http: HttpCore,
 }
 
-/// An answer, read whole.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 impl LinkedInPublisher {
     pub fn new(
         name: &str,
@@ -436,21 +428,7 @@ impl LinkedInPublisher {
     }
 
     async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        http::send(request).await
     }
 
     /// What a non-success answer means; the token never appears in it.

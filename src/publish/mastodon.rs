@@ -21,7 +21,7 @@
 //! `GET /api/v1/accounts/{id}/statuses`) and their text, out of the HTML
 //! Mastodon made of it, is compared with a fingerprint of what was sent.
 
-use super::http::{self, HttpCore, Poll};
+use super::http::{self, Answer, HttpCore, Poll};
 use super::{
     BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
 };
@@ -30,8 +30,8 @@ use crate::render::Rendered;
 use crate::secret::{Secret, SecretRef};
 use chrono::{DateTime, TimeDelta, Utc};
 use regex::Regex;
+use reqwest::RequestBuilder;
 use reqwest::multipart::{Form, Part};
-use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
@@ -210,21 +210,12 @@ struct ApiError {
     error: String,
 }
 
-/// An answer of the server, read whole.
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    /// What a non-success answer means.
-    fn failure(&self) -> PublishError {
-        let message = serde_json::from_str::<ApiError>(&self.body)
-            .map(|e| e.error)
-            .unwrap_or_else(|_| self.body.chars().take(200).collect());
-        http::classify_status(self.status, &self.headers, &message, Utc::now())
-    }
+/// What a non-success answer means.
+fn failure(answer: &Answer) -> PublishError {
+    let message = serde_json::from_str::<ApiError>(&answer.body)
+        .map(|e| e.error)
+        .unwrap_or_else(|_| answer.body.chars().take(200).collect());
+    http::classify_status(answer.status, &answer.headers, &message, Utc::now())
 }
 
 pub struct MastodonPublisher {
@@ -273,22 +264,7 @@ impl MastodonPublisher {
     }
 
     async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        let response = request
-            .bearer_auth(self.token.expose())
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        http::send(request.bearer_auth(self.token.expose())).await
     }
 
     /// The account's status made from `sent`, among its latest ones.
@@ -305,7 +281,7 @@ impl MastodonPublisher {
             )))
             .await?;
         if !answer.status.is_success() {
-            return Err(answer.failure());
+            return Err(failure(&answer));
         }
         let account: Account = serde_json::from_str(&answer.body).map_err(|e| {
             PublishError::Retryable(format!("unexpected answer to verify_credentials: {e}"))
@@ -318,7 +294,7 @@ impl MastodonPublisher {
             ]))
             .await?;
         if !answer.status.is_success() {
-            return Err(answer.failure());
+            return Err(failure(&answer));
         }
         let statuses: Vec<PostedStatus> = serde_json::from_str(&answer.body).map_err(|e| {
             PublishError::Retryable(format!("unexpected answer to the account's statuses: {e}"))
@@ -341,7 +317,7 @@ impl MastodonPublisher {
         let url = format!("{}/api/v2/instance", self.base_url);
         let answer = self.call(self.http.client.get(url)).await?;
         if !answer.status.is_success() {
-            return Err(answer.failure());
+            return Err(failure(&answer));
         }
         let instance: Instance = serde_json::from_str(&answer.body).map_err(|e| {
             PublishError::Permanent(format!("unexpected answer from /api/v2/instance: {e}"))
@@ -377,7 +353,7 @@ impl MastodonPublisher {
                     answer.status.as_u16()
                 )));
             }
-            _ => return Err(answer.failure()),
+            _ => return Err(failure(&answer)),
         };
         let media: MediaAttachment = serde_json::from_str(&answer.body).map_err(|e| {
             PublishError::Permanent(format!("unexpected answer to a media upload: {e}"))
@@ -403,7 +379,7 @@ impl MastodonPublisher {
                 match answer.status.as_u16() {
                     200 => Ok(Some(())),
                     206 => Ok(None),
-                    _ => Err(answer.failure()),
+                    _ => Err(failure(&answer)),
                 }
             })
             .await?;
@@ -470,7 +446,7 @@ impl MastodonPublisher {
             )
             .await?;
         if !answer.status.is_success() {
-            return Err(answer.failure());
+            return Err(failure(&answer));
         }
         let created: Status = serde_json::from_str(&answer.body).map_err(|e| {
             PublishError::Permanent(format!("unexpected answer to a created status: {e}"))

@@ -42,7 +42,7 @@
 //! warning is logged, as on the platforms that take no images.
 
 use super::facebook::GraphError;
-use super::http::{self, HttpCore, Poll};
+use super::http::{self, Answer, HttpCore, Poll};
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of};
 use crate::content::Post;
 use crate::render::{self, Rendered, length, plain};
@@ -276,12 +276,6 @@ fn checked_id(id: String) -> Option<String> {
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 /// The image to post: its public URL and alt text.
 struct PublicImage {
     url: String,
@@ -340,21 +334,7 @@ impl ThreadsPublisher {
     }
 
     async fn call(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::classify_transport(&e))?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        http::send(request).await
     }
 
     /// A POST with `form` and the token as the last field of the body.
