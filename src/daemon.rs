@@ -241,6 +241,9 @@ pub struct Daemon {
     /// Channels whose server has not yet told its length limit (after a
     /// start or a reload, until it answers).
     limits_pending: BTreeSet<String>,
+    /// When the repository (with a sync: the remote branch) was last read
+    /// without error.
+    last_sync: DateTime<Utc>,
     pub health: Arc<Health>,
 }
 
@@ -281,6 +284,7 @@ impl Daemon {
             stop: Arc::new(AtomicBool::new(false)),
             health: Arc::new(Health::new()),
             limits_pending,
+            last_sync: now,
         };
         daemon.log_diagnostics();
         Ok(daemon)
@@ -477,6 +481,7 @@ impl Daemon {
         }
         let snapshot = current_snapshot(&self.options)?;
         let fingerprint = fingerprint(&snapshot)?;
+        self.last_sync = now;
         if fingerprint == self.fingerprint {
             return Ok(false);
         }
@@ -1048,6 +1053,11 @@ impl Daemon {
             "healthcast_last_cycle_seconds",
             "Unix time of the last cycle.",
             vec![format!(" {}", now.timestamp())],
+        );
+        gauge(
+            "healthcast_last_sync_seconds",
+            "Unix time the repository (with a sync: the remote branch) was last read without error.",
+            vec![format!(" {}", self.last_sync.timestamp())],
         );
         gauge(
             "healthcast_frozen",

@@ -282,6 +282,10 @@ fn healthz_and_metrics_are_served_while_the_daemon_runs() {
         metrics.contains("healthcast_scheduler_stalled 0"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("healthcast_last_sync_seconds "),
+        "{metrics}"
+    );
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
