@@ -3,12 +3,13 @@
 //! little-text escaping table and its inverse, the length counted after
 //! escaping, the 201 with `x-restli-id`, error shapes (401, 400, 422, 429,
 //! 500), a timeout, the token never appearing in an error, an image uploaded
-//! with the Images API (initializeUpload, PUT) and attached with its alt
-//! text, and the read-back of the author's posts after a lost answer.
+//! with the Images API (initializeUpload, PUT), waited for until LinkedIn
+//! reports it `AVAILABLE` and attached with its alt text, and the read-back
+//! of the author's posts after a lost answer.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use healthcast::content;
-use healthcast::publish::http::HttpCore;
+use healthcast::publish::http::{HttpCore, Poll};
 use healthcast::publish::linkedin::{
     LinkedInPublisher, MAX_LENGTH, READ_BACK_COUNT, RESERVED, Settings, UPLOAD_FAILED,
     escape_little_text, length, read_back_text, render, unescape_little_text,
@@ -19,9 +20,10 @@ use healthcast::publish::{
 use healthcast::render::Rendered;
 use healthcast::secret::SecretRef;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use wiremock::matchers::{body_bytes, body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const TOKEN: &str = "AQV-li-secret-token-987";
 const AUTHOR: &str = "urn:li:organization:2414183";
@@ -491,6 +493,34 @@ fn unescaping_tolerates_what_linkedin_may_send_back() {
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-not-really-a-png-but-bytes-\x00\xff";
 const IMAGE_URN: &str = "urn:li:image:C4D22AQH1vYexlsL9xQ";
+/// `GET /rest/images/{urn}`: the URN URL-encoded, as Rest.li 2.0 wants keys
+/// in a path.
+const IMAGE_PATH: &str = "/rest/images/urn%3Ali%3Aimage%3AC4D22AQH1vYexlsL9xQ";
+
+/// The Images API's answer about one image, in the state `status`.
+fn image_state(status: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": IMAGE_URN,
+        "owner": AUTHOR,
+        "status": status,
+        "downloadUrlExpiresAt": 1_795_522_800_000_i64,
+        "downloadUrl": "https://media.licdn.com/dms/image/C4D22AQH1vYexlsL9xQ/image"
+    }))
+}
+
+/// Answers in turn, the last one again and again.
+struct InTurn(Vec<ResponseTemplate>, AtomicUsize);
+
+impl Respond for InTurn {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.1.fetch_add(1, Ordering::SeqCst);
+        self.0[n.min(self.0.len() - 1)].clone()
+    }
+}
+
+fn in_turn(answers: Vec<ResponseTemplate>) -> InTurn {
+    InTurn(answers, AtomicUsize::new(0))
+}
 
 fn image(alt: &str, mime: &'static str) -> Image {
     Image {
@@ -528,13 +558,32 @@ fn initialized(server: &MockServer) -> ResponseTemplate {
 }
 
 /// A server with initializeUpload, the upload and the post answering as
-/// given; the post is expected `posts` times.
+/// given, the image `AVAILABLE` at once; the post is expected `posts` times.
 async fn image_server(
     init: Option<ResponseTemplate>,
     upload: ResponseTemplate,
     posts: u64,
 ) -> MockServer {
+    image_server_with(init, upload, image_state("AVAILABLE"), posts).await
+}
+
+/// [`image_server`] with `status` answering `GET /rest/images/{urn}` (only
+/// at its exact path, with the token and the version headers).
+async fn image_server_with(
+    init: Option<ResponseTemplate>,
+    upload: ResponseTemplate,
+    status: impl Respond + 'static,
+    posts: u64,
+) -> MockServer {
     let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(IMAGE_PATH))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(header("linkedin-version", "202511"))
+        .and(header("x-restli-protocol-version", "2.0.0"))
+        .respond_with(status)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/rest/images"))
         .and(query_param("action", "initializeUpload"))
@@ -592,10 +641,20 @@ async fn an_image_is_uploaded_then_attached_with_its_alt_text() {
                 "PUT".to_string(),
                 "/dms-uploads/C4D22AQH1vYexlsL9xQ/uploaded-image/0".to_string()
             ),
+            ("GET".to_string(), IMAGE_PATH.to_string()),
             ("POST".to_string(), "/rest/posts".to_string()),
         ]
     );
-    let post = &requests[2];
+    let status = &requests[2];
+    assert_eq!(status.url.query(), None);
+    for (name, value) in [
+        ("authorization", format!("Bearer {TOKEN}")),
+        ("linkedin-version", "202511".to_string()),
+        ("x-restli-protocol-version", "2.0.0".to_string()),
+    ] {
+        assert_eq!(status.headers[name].to_str().unwrap(), value, "{name}");
+    }
+    let post = &requests[3];
     for (name, value) in [
         ("authorization", format!("Bearer {TOKEN}")),
         ("linkedin-version", "202511".to_string()),
@@ -635,8 +694,165 @@ async fn an_image_without_alt_text_has_no_alt_text_field() {
     .await
     .unwrap();
     let requests = server.received_requests().await.unwrap();
-    let body: Value = serde_json::from_slice(&requests[2].body).unwrap();
+    let body: Value = serde_json::from_slice(&requests[3].body).unwrap();
     assert_eq!(body["content"], json!({"media": {"id": IMAGE_URN}}));
+}
+
+/// Checks 1 ms apart, at most 3 after the first.
+const QUICK: Poll = Poll {
+    interval: Duration::from_millis(1),
+    attempts: 3,
+};
+
+/// Publishes with an image against a server whose image status answers
+/// `status`; returns the result, how many times the status was asked and
+/// how many posts were requested.
+async fn with_image_status(
+    status: impl Respond + 'static,
+) -> (Result<Receipt, PublishError>, usize, usize) {
+    let server = image_server_with(None, ResponseTemplate::new(201), status, 0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5)).with_media_poll(QUICK);
+    let result = send_image(&p, &rendered("Hi."), &image("alt", "image/png")).await;
+    if let Err(error) = &result {
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(TOKEN), "token leaked in {shown}");
+    }
+    let requests = server.received_requests().await.unwrap();
+    let count = |m: &str, p: &str| {
+        requests
+            .iter()
+            .filter(|r| r.method.as_str() == m && r.url.path() == p)
+            .count()
+    };
+    (
+        result,
+        count("GET", IMAGE_PATH),
+        count("POST", "/rest/posts"),
+    )
+}
+
+#[tokio::test]
+async fn the_post_waits_until_the_image_is_available() {
+    let server = image_server_with(
+        None,
+        ResponseTemplate::new(201),
+        in_turn(vec![
+            image_state("WAITING_UPLOAD"),
+            image_state("PROCESSING"),
+            image_state("AVAILABLE"),
+        ]),
+        1,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5)).with_media_poll(QUICK);
+    let receipt = send_image(&p, &rendered("Hi."), &image("alt", "image/png"))
+        .await
+        .unwrap();
+    assert_eq!(receipt.remote_id, URN);
+    let requests = server.received_requests().await.unwrap();
+    let steps: Vec<String> = requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    let get = format!("GET {IMAGE_PATH}");
+    assert_eq!(
+        steps[2..],
+        [
+            get.clone(),
+            get.clone(),
+            get,
+            "POST /rest/posts".to_string()
+        ],
+        "asked until AVAILABLE, then posted once"
+    );
+    let body: Value = serde_json::from_slice(&requests[5].body).unwrap();
+    assert_eq!(
+        body["content"],
+        json!({"media": {"id": IMAGE_URN, "altText": "alt"}})
+    );
+}
+
+#[tokio::test]
+async fn an_image_linkedin_could_not_process_posts_nothing() {
+    let (result, checks, posts) = with_image_status(in_turn(vec![
+        image_state("PROCESSING"),
+        image_state("PROCESSING_FAILED"),
+    ]))
+    .await;
+    let error = result.unwrap_err();
+    assert_eq!((checks, posts), (2, 0));
+    assert!(
+        matches!(&error, PublishError::NotPosted(m)
+            if m.starts_with(UPLOAD_FAILED) && m.contains("PROCESSING_FAILED") && m.contains(IMAGE_URN)),
+        "{error:?}"
+    );
+    assert!(error.never_sent());
+}
+
+#[tokio::test]
+async fn an_image_that_never_becomes_available_is_waited_for_a_bounded_time() {
+    let (result, checks, posts) = with_image_status(image_state("PROCESSING")).await;
+    let error = result.unwrap_err();
+    assert_eq!(checks, 1 + 3, "one check at once, then QUICK's 3");
+    assert_eq!(posts, 0);
+    assert!(
+        matches!(&error, PublishError::NotPosted(m)
+            if m.starts_with(UPLOAD_FAILED) && m.contains("not ready after 3 checks")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn image_status_errors_are_classified_post_nothing_and_never_carry_the_token() {
+    let (result, _, posts) = with_image_status(li_error(
+        401,
+        "INVALID_ACCESS_TOKEN",
+        &format!("Invalid access token {TOKEN}"),
+    ))
+    .await;
+    assert_eq!(posts, 0);
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, PublishError::Auth(m) if m.starts_with(UPLOAD_FAILED) && m.contains("401")),
+        "{error:?}"
+    );
+
+    let (result, _, posts) =
+        with_image_status(ResponseTemplate::new(429).insert_header("Retry-After", "30")).await;
+    assert_eq!(posts, 0);
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, PublishError::RateLimited { reset: Some(_), message } if message.starts_with(UPLOAD_FAILED)),
+        "{error:?}"
+    );
+
+    let (result, checks, posts) =
+        with_image_status(ResponseTemplate::new(503).set_body_string("busy")).await;
+    assert_eq!((checks, posts), (1, 0), "an error ends the wait");
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, PublishError::NotPosted(m) if m.starts_with(UPLOAD_FAILED) && m.contains("503")),
+        "{error:?}"
+    );
+
+    let (result, _, posts) = with_image_status(li_error(404, "NOT_FOUND", "Image not found")).await;
+    assert_eq!(posts, 0);
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, PublishError::Permanent(m) if m.starts_with(UPLOAD_FAILED) && m.contains("404")),
+        "{error:?}"
+    );
+
+    let (result, _, posts) =
+        with_image_status(ResponseTemplate::new(200).set_body_string("<html>")).await;
+    assert_eq!(posts, 0);
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, PublishError::Permanent(m) if m.starts_with(UPLOAD_FAILED) && m.contains("unexpected answer")),
+        "{error:?}"
+    );
 }
 
 fn li_error(status: u16, code: &str, message: &str) -> ResponseTemplate {

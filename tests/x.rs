@@ -1043,10 +1043,13 @@ fn metadata_answer() -> ResponseTemplate {
 }
 
 async fn send_with_image(p: &XPublisher, r: &Rendered) -> Result<Receipt, PublishError> {
+    send_image(p, r, &image()).await
+}
+
+async fn send_image(p: &XPublisher, r: &Rendered, image: &Image) -> Result<Receipt, PublishError> {
     let post = post("", "Get your flu shot.\n");
-    let image = image();
     p.publish(&PublishContext {
-        image: Some(&image),
+        image: Some(image),
         key: "tips/flu@x@2026-11-24T14:00:00Z",
         post: &post,
         rendered: r,
@@ -1134,6 +1137,93 @@ async fn an_image_is_uploaded_given_its_alt_text_and_attached_to_the_first_post_
     );
     assert_body_matches_the_openapi_schema(&first);
     assert_body_matches_the_openapi_schema(&second);
+}
+
+/// An animated GIF as small as one can be: GIF89a, 1×1, a two-colour
+/// table, the NETSCAPE2.0 extension (loop forever) and two frames of 0.5 s,
+/// one of each colour.
+const ANIMATED_GIF: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xFF, 0x00, 0x00,
+    0x00, 0x00, 0xFF, 0x21, 0xFF, 0x0B, 0x4E, 0x45, 0x54, 0x53, 0x43, 0x41, 0x50, 0x45, 0x32, 0x2E,
+    0x30, 0x03, 0x01, 0x00, 0x00, 0x00, 0x21, 0xF9, 0x04, 0x00, 0x32, 0x00, 0x00, 0x00, 0x2C, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x21, 0xF9, 0x04,
+    0x00, 0x32, 0x00, 0x00, 0x00, 0x2C, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
+    0x02, 0x4C, 0x01, 0x00, 0x3B,
+];
+
+#[tokio::test]
+async fn a_gif_is_uploaded_as_tweet_gif_and_waited_for_while_x_processes_it() {
+    let server = MockServer::start().await;
+    // X processes a GIF after the upload: the answer says so, STATUS says when it is done.
+    let answer = |state: &str| {
+        let body = json!({"data": {
+            "id": MEDIA_ID, "media_key": format!("16_{MEDIA_ID}"),
+            "processing_info": {"state": state, "check_after_secs": 1}
+        }});
+        assert_matches_schema("MediaUploadResponse", &body);
+        ResponseTemplate::new(200).set_body_json(body)
+    };
+    Mock::given(method("POST"))
+        .and(path("/2/media/upload"))
+        .respond_with(answer("pending"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2/media/upload"))
+        .and(query_param("media_id", MEDIA_ID))
+        .and(query_param("command", "STATUS"))
+        .respond_with(answer("succeeded"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/media/metadata"))
+        .respond_with(metadata_answer())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(created("12", "t"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let poll = Poll {
+        interval: Duration::from_millis(1),
+        attempts: 3,
+    };
+    let p = oauth2(&server, &dir, false, false, Duration::from_secs(5)).with_media_poll(poll);
+    let gif = Image {
+        bytes: ANIMATED_GIF.to_vec(),
+        mime: "image/gif",
+        alt: ALT.into(),
+        file_name: "handwashing.gif".into(),
+    };
+    let receipt = send_image(&p, &rendered("Wash your hands."), &gif)
+        .await
+        .unwrap();
+    assert_eq!(receipt.remote_id, "12");
+
+    let requests = server.received_requests().await.unwrap();
+    let upload = body_of(&requests[0]);
+    assert_matches_schema("MediaUploadRequest", &upload);
+    assert_eq!(upload["media_category"], "tweet_gif");
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(upload["media"].as_str().unwrap())
+            .unwrap(),
+        ANIMATED_GIF
+    );
+    assert_eq!(upload.as_object().unwrap().len(), 2, "{upload}");
+    let post = body_of(requests.last().unwrap());
+    assert_eq!(
+        post,
+        json!({"text": "Wash your hands.", "media": {"media_ids": [MEDIA_ID]}})
+    );
+    assert_body_matches_the_openapi_schema(&post);
 }
 
 #[test]

@@ -15,8 +15,18 @@
 //! `PUT` to the upload URL with the same bearer token, and the post carries
 //! `"content": {"media": {"id": <image>, "altText": <alt>}}`. The upload URL
 //! must be https (plain http only on loopback), and the token goes only to
-//! LinkedIn's hosts or the configured API host. A failure there happens
-//! before any post exists: its message says nothing was posted.
+//! LinkedIn's hosts or the configured API host.
+//!
+//! LinkedIn processes an image after the `PUT`, and a post that references
+//! it too early can fail. So the post waits until `GET /rest/images/{urn}`
+//! (the URN URL-encoded, with the version headers and the token) answers
+//! `"status": "AVAILABLE"`: asked once at once, then as [`MEDIA_POLL`] says
+//! while it answers `WAITING_UPLOAD` or `PROCESSING`. An image that never
+//! becomes available, or is `PROCESSING_FAILED`, is
+//! [`PublishError::NotPosted`]: the daemon may try the publication again,
+//! which uploads the image anew, a bounded number of times. Every failure of
+//! the upload or the wait happens before any post exists: its message says
+//! nothing was posted.
 //!
 //! No threads (LinkedIn has none; a long post is an error), a content
 //! warning becomes a first `CW: …` line, and there is no idempotency key.
@@ -28,7 +38,7 @@
 //! escaping ([`read_back_text`]). Reading needs `r_organization_social` (or
 //! `r_member_social`) besides the posting permission.
 
-use super::http::{self, Answer, HttpCore};
+use super::http::{self, Answer, HttpCore, Poll};
 use super::{
     BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
 };
@@ -38,6 +48,8 @@ use crate::secret::{Secret, SecretRef};
 use chrono::{TimeDelta, Utc};
 use reqwest::RequestBuilder;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::time::Duration;
 use unicode_normalization::UnicodeNormalization;
 
 pub const DEFAULT_API_BASE: &str = "https://api.linkedin.com";
@@ -54,6 +66,13 @@ pub const READ_BACK_COUNT: usize = 20;
 
 /// The image types the Images API accepts.
 pub const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif"];
+
+/// How long to wait for LinkedIn to process an uploaded image once a first
+/// check found it not yet `AVAILABLE`: 10 more checks, 1 s apart.
+pub const MEDIA_POLL: Poll = Poll {
+    interval: Duration::from_secs(1),
+    attempts: 10,
+};
 
 /// How the errors of an image upload begin: no post exists yet.
 pub const UPLOAD_FAILED: &str =
@@ -324,6 +343,14 @@ struct UploadTarget {
     image: String,
 }
 
+/// The answer of `GET /rest/images/{urn}`, as far as it matters here.
+#[derive(Debug, Deserialize)]
+struct ImageState {
+    /// `WAITING_UPLOAD`, `PROCESSING`, `AVAILABLE` or `PROCESSING_FAILED`.
+    #[serde(default)]
+    status: Option<String>,
+}
+
 /// One page of the `q=author` finder.
 #[derive(Debug, Deserialize)]
 struct Posts {
@@ -389,6 +416,7 @@ pub struct LinkedInPublisher {
     version: String,
     token: Secret,
     http: HttpCore,
+    media_poll: Poll,
 }
 
 impl LinkedInPublisher {
@@ -416,7 +444,15 @@ impl LinkedInPublisher {
             version: settings.version.clone(),
             token,
             http,
+            media_poll: MEDIA_POLL,
         })
+    }
+
+    /// The same publisher, waiting for an uploaded image as `poll` says
+    /// instead of [`MEDIA_POLL`] (tests wait milliseconds).
+    pub fn with_media_poll(mut self, poll: Poll) -> LinkedInPublisher {
+        self.media_poll = poll;
+        self
     }
 
     /// A request to the REST API: the bearer token and the version headers.
@@ -520,7 +556,53 @@ impl LinkedInPublisher {
         if !answer.status.is_success() {
             return Err(upload_failed(self.failure(&answer)));
         }
+        self.wait_until_available(&target.image)
+            .await
+            .map_err(upload_failed)?;
         Ok(target.image)
+    }
+
+    /// Returns once LinkedIn says the uploaded image `urn` is `AVAILABLE`:
+    /// one check at once (a small image may already be), then the bounded
+    /// [`http::poll_until`].
+    async fn wait_until_available(&self, urn: &str) -> Result<(), PublishError> {
+        let url = format!("{}/{}", self.images_url, encode_path_key(urn));
+        let url = url.as_str();
+        if self.image_available(url, urn).await?.is_some() {
+            return Ok(());
+        }
+        let what = format!("the image {urn} LinkedIn is processing");
+        http::poll_until(self.media_poll, &what, move || {
+            self.image_available(url, urn)
+        })
+        .await
+    }
+
+    /// One look at the uploaded image: `Some(())` when it is `AVAILABLE`,
+    /// `None` while it is not yet.
+    async fn image_available(&self, url: &str, urn: &str) -> Result<Option<()>, PublishError> {
+        let answer = self.call(self.rest(self.http.client.get(url))).await?;
+        if !answer.status.is_success() {
+            return Err(self.failure(&answer));
+        }
+        let state = serde_json::from_str::<ImageState>(&answer.body).map_err(|e| {
+            PublishError::Permanent(format!("unexpected answer about the image {urn}: {e}"))
+        })?;
+        match state.status.as_deref() {
+            Some("AVAILABLE") => Ok(Some(())),
+            // No post exists, only an unusable image: NotPosted, so the
+            // daemon's bounded retries upload it anew, and a file LinkedIn
+            // can never process ends with a person. `upload_failed` keeps a
+            // NotPosted message as it is, so this one says itself that
+            // nothing was posted.
+            Some("PROCESSING_FAILED") => Err(PublishError::NotPosted(format!(
+                "{UPLOAD_FAILED}: LinkedIn could not process the image {urn} (PROCESSING_FAILED)"
+            ))),
+            // WAITING_UPLOAD (the bytes just sent not yet seen), PROCESSING,
+            // or a status this adapter does not know: wait, bounded, rather
+            // than post with an image LinkedIn may not show.
+            _ => Ok(None),
+        }
     }
 
     async fn send(&self, ctx: &PublishContext<'_>) -> Result<Receipt, PublishError> {
@@ -674,6 +756,21 @@ fn upload_failed(error: PublishError) -> PublishError {
     }
 }
 
+/// A Rest.li key (a URN) as one path segment: every byte but the RFC 3986
+/// unreserved ones percent-encoded, so `urn:li:image:C4D…` is
+/// `urn%3Ali%3Aimage%3AC4D…` and no `/` or `?` in it can change the path.
+fn encode_path_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + key.len() / 4);
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// A receipt as every LinkedIn answer forms it: the post URN and its URL.
 fn receipt(urn: &str) -> Receipt {
     Receipt {
@@ -719,6 +816,16 @@ mod tests {
             token: SecretRef::Env("T".into()),
             version: version.into(),
         }
+    }
+
+    #[test]
+    fn a_urn_in_a_path_is_one_encoded_segment() {
+        assert_eq!(
+            encode_path_key("urn:li:image:C4D22AQH1vYexlsL9xQ"),
+            "urn%3Ali%3Aimage%3AC4D22AQH1vYexlsL9xQ"
+        );
+        assert_eq!(encode_path_key("a/b?c#d é"), "a%2Fb%3Fc%23d%20%C3%A9");
+        assert_eq!(encode_path_key("A-z_0.9~"), "A-z_0.9~");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! rejected text.
 //!
 //! An image is uploaded first, in one request (`POST /2/media/upload`, JSON:
-//! `media` base64-encoded and `media_category: tweet_image`; the spec's
-//! schema has no other field but `additional_owners`); the answer's `data.id`
+//! `media` base64-encoded and `media_category`: `tweet_gif` for a GIF,
+//! `tweet_image` otherwise; the spec's schema has no other field but
+//! `additional_owners`); the answer's `data.id`
 //! is the numeric media id, which goes into the first post's
 //! `media.media_ids` (not `media_key`). Its alt text is then set with
 //! `POST /2/media/metadata` (`{"id", "metadata": {"alt_text": {"text"}}}`).
@@ -221,10 +222,11 @@ struct Media<'a> {
 
 /// The request body of `POST /2/media/upload` as JSON (`MediaUploadRequest`).
 #[derive(Debug, Serialize)]
-struct MediaUpload<'a> {
+struct MediaUpload {
     /// The file, base64-encoded (`format: byte`).
     media: String,
-    media_category: &'a str,
+    /// [`media_category`].
+    media_category: &'static str,
 }
 
 /// The answer of `POST /2/media/upload` and of its `STATUS` query.
@@ -567,7 +569,7 @@ impl XPublisher {
         }
         let body = serde_json::to_vec(&MediaUpload {
             media: base64::engine::general_purpose::STANDARD.encode(&image.bytes),
-            media_category: "tweet_image",
+            media_category: media_category(image.mime),
         })
         .map_err(|e| PublishError::Permanent(format!("cannot encode the image: {e}")))?;
         let url = format!("{}/2/media/upload", self.api_base);
@@ -977,6 +979,25 @@ fn uploaded(answer: &Answer) -> Result<UploadedData, PublishError> {
         )));
     }
     Ok(media)
+}
+
+/// The `media_category` of a one-request upload: `tweet_gif` for a GIF,
+/// which X treats as its own kind of media (an animated GIF, up to 15 MB
+/// where an image is held to 5 MB), `tweet_image` for anything else. The
+/// spec's `MediaUploadRequest` (X API v2 2.167) allows `tweet_gif` for this
+/// request, as does X's reference page for it; earlier versions of the spec
+/// limited the one-request upload to `tweet_image`, `dm_image` and
+/// `subtitles`. Should X refuse the category, the upload fails with X's 400
+/// before any post is requested. A still GIF is sent as `tweet_gif` too:
+/// telling the two apart means parsing the file, and X itself assumes
+/// `tweet_gif` for a GIF uploaded without a category (its media best
+/// practices). X may answer a GIF with `processing_info`; the upload then
+/// waits for it as for any image ([`MEDIA_POLL`]).
+fn media_category(mime: &str) -> &'static str {
+    match mime {
+        "image/gif" => "tweet_gif",
+        _ => "tweet_image",
+    }
 }
 
 /// Whether X is still processing the media; its failure is permanent.
