@@ -244,6 +244,9 @@ pub struct Daemon {
     /// When the repository (with a sync: the remote branch) was last read
     /// without error.
     last_sync: DateTime<Utc>,
+    /// This process left a publication `sending` after a lost answer, to be
+    /// read back (`reconcile_lost_answers`).
+    readback_pending: bool,
     pub health: Arc<Health>,
 }
 
@@ -285,6 +288,7 @@ impl Daemon {
             health: Arc::new(Health::new()),
             limits_pending,
             last_sync: now,
+            readback_pending: false,
         };
         daemon.log_diagnostics();
         Ok(daemon)
@@ -360,36 +364,47 @@ impl Daemon {
     /// platform has them, released for planning again if it certainly does
     /// not, `unknown` (for a person to settle) if it cannot tell.
     pub async fn recover(&mut self, now: DateTime<Utc>) -> Result<()> {
-        self.settle_sending(now, None).await
+        self.settle_sending(now, None).await.map(|_| ())
     }
 
     /// Settles the publications whose answer was lost on a platform that can
     /// read posts back, once `readback_after` has passed since the request
     /// started.
+    /// Asks the ledger only while this process has left such a row: a
+    /// cycle runs every second.
     async fn reconcile_lost_answers(&mut self, now: DateTime<Utc>) -> Result<()> {
+        if !self.readback_pending {
+            return Ok(());
+        }
         let after = TimeDelta::from_std(self.options.readback_after).unwrap_or(TimeDelta::MAX);
-        self.settle_sending(now, Some(after)).await
+        let waiting = self.settle_sending(now, Some(after)).await?;
+        self.readback_pending = waiting > 0;
+        Ok(())
     }
 
     /// With `min_age`, only rows with a read-back fingerprint that have been
     /// `sending` that long (rows of this process, whose request ended);
     /// without, every `sending` row (after a crash, no request is running).
+    /// Answers how many rows with a fingerprint are left for a later look.
     async fn settle_sending(
         &mut self,
         now: DateTime<Utc>,
         min_age: Option<TimeDelta>,
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let Some(ledger) = &self.ledger else {
-            return Ok(());
+            return Ok(0);
         };
         if self.options.dry_run {
-            return Ok(());
+            return Ok(0);
         }
         let mut released = false;
+        let mut waiting = 0;
         for record in ledger.in_state(State::Sending).await? {
-            if min_age
-                .is_some_and(|age| record.fingerprint.is_none() || now - record.updated_at < age)
-            {
+            if record.fingerprint.is_none() && min_age.is_some() {
+                continue;
+            }
+            if min_age.is_some_and(|age| now - record.updated_at < age) {
+                waiting += 1;
                 continue;
             }
             // Adapters look back a few minutes before the claim for clock
@@ -423,6 +438,7 @@ impl Daemon {
                     Err(PublishError::Retryable(_) | PublishError::RateLimited { .. })
                         if min_age.is_some() && now - record.updated_at < READBACK_GIVE_UP =>
                     {
+                        waiting += 1;
                         continue;
                     }
                     Err(e) => Err(e.to_string()),
@@ -468,7 +484,7 @@ impl Daemon {
         if released {
             self.window_start = None;
         }
-        Ok(())
+        Ok(waiting)
     }
 
     /// Reloads when the commit (or the work tree) changed. A configuration
@@ -891,6 +907,7 @@ impl Daemon {
                     // The post may exist: read the channel back once the
                     // request has surely ended (`reconcile_lost_answers`).
                     report.held += 1;
+                    self.readback_pending = true;
                     warn!(key = %key, channel = %p.channel, "answer lost ({error}); reading the channel back in {} s before anything else", self.options.readback_after.as_secs());
                     return Ok(());
                 }

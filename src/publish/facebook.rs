@@ -24,9 +24,7 @@
 //! NFC, `\r\n` as `\n`: [`read_back_text`]).
 
 use super::http::{self, Answer, HttpCore};
-use super::{
-    BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
-};
+use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::content::Post;
 use crate::render::{Rendered, plain};
 use crate::secret::{Secret, SecretRef};
@@ -35,7 +33,6 @@ use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
-use unicode_normalization::UnicodeNormalization;
 
 pub const DEFAULT_GRAPH_BASE: &str = "https://graph.facebook.com";
 
@@ -147,18 +144,8 @@ struct FeedPost {
     created_time: Option<String>,
 }
 
-/// The text as the fingerprint sees it, on both sides of a read-back: CRLF
-/// as LF, NFC, without surrounding whitespace.
-pub fn read_back_text(text: &str) -> String {
-    text.replace("\r\n", "\n").trim().nfc().collect()
-}
-
-/// The fingerprint of the first post's text, or `None` when there is no
-/// text to recognise a post by.
-fn text_fingerprint(text: &str) -> Option<String> {
-    let text = read_back_text(text);
-    (!text.is_empty()).then(|| fingerprint_of(&text))
-}
+pub use super::read_back_text;
+use super::text_fingerprint;
 
 /// The text that is sent: the one part (or the whole text without parts).
 fn first_text(rendered: &Rendered) -> &str {

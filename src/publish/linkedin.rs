@@ -39,9 +39,7 @@
 //! `r_member_social`) besides the posting permission.
 
 use super::http::{self, Answer, HttpCore, Poll};
-use super::{
-    BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent, fingerprint_of,
-};
+use super::{BoxFuture, Image, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::content::Post;
 use crate::render::{Rendered, plain};
 use crate::secret::{Secret, SecretRef};
@@ -50,7 +48,6 @@ use reqwest::RequestBuilder;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::time::Duration;
-use unicode_normalization::UnicodeNormalization;
 
 pub const DEFAULT_API_BASE: &str = "https://api.linkedin.com";
 
@@ -246,18 +243,9 @@ fn split_unescaped(text: &str, end: char) -> Option<(&str, &str)> {
     None
 }
 
-/// The text as the fingerprint sees it, on both sides of a read-back: plain
-/// (not little) text, CRLF as LF, NFC, without surrounding whitespace.
-pub fn read_back_text(plain: &str) -> String {
-    plain.replace("\r\n", "\n").trim().nfc().collect()
-}
-
-/// The fingerprint of a plain text, or `None` when there is no text to
-/// recognise a post by.
-fn text_fingerprint(plain: &str) -> Option<String> {
-    let text = read_back_text(plain);
-    (!text.is_empty()).then(|| fingerprint_of(&text))
-}
+// Fingerprints are of the plain (not little) text, on both sides.
+pub use super::read_back_text;
+use super::text_fingerprint;
 
 /// The length LinkedIn's limit applies to, counted on the escaped text (so
 /// escapes and hashtag templates count) in UTF-16 code units, as a Java

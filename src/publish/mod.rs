@@ -139,6 +139,21 @@ pub fn fingerprint_of(text: &str) -> String {
     crate::content::hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// A post's text as a read-back fingerprint sees it, the same on both
+/// sides (sent and read back): CRLF as LF, NFC, without surrounding
+/// whitespace.
+pub fn read_back_text(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.replace("\r\n", "\n").trim().nfc().collect()
+}
+
+/// The fingerprint of [`read_back_text`], or `None` when there is no text
+/// to recognise a post by.
+pub fn text_fingerprint(text: &str) -> Option<String> {
+    let text = read_back_text(text);
+    (!text.is_empty()).then(|| fingerprint_of(&text))
+}
+
 /// An image to attach, with its alt text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
