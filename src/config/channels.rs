@@ -81,6 +81,33 @@ pub struct Limits {
     pub max_per_day: Option<u32>,
     /// At least this long between two publications.
     pub min_gap: Option<chrono::TimeDelta>,
+    /// How long one request to the platform may take (default 30 s).
+    pub timeout: Option<chrono::TimeDelta>,
+    /// How long after an attempt began the platform is read back to prove
+    /// the post absent (default: the timeout plus 30 s). A server may still
+    /// commit a request its client gave up on, so absence is only believed
+    /// once the request has surely ended there.
+    pub readback_after: Option<chrono::TimeDelta>,
+}
+
+/// How long a request may take when the channel does not say.
+pub const DEFAULT_TIMEOUT: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// How long after a request's timeout a server is assumed to have finished
+/// with it, when the channel does not set `readback_after`.
+pub const READBACK_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+impl Limits {
+    /// The request timeout.
+    pub fn timeout(&self) -> chrono::TimeDelta {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    /// How long after an attempt began its absence can be proven.
+    pub fn readback_after(&self) -> chrono::TimeDelta {
+        self.readback_after
+            .unwrap_or_else(|| self.timeout() + READBACK_MARGIN)
+    }
 }
 
 /// Per-platform settings. A new platform is a new variant here, its settings
@@ -289,7 +316,8 @@ pub fn channel(
     })
 }
 
-/// Takes `max_per_day` and `min_gap` out of a channel's mapping.
+/// Takes the settings any channel may have (`max_per_day`, `min_gap`,
+/// `timeout`, `readback_after`) out of its mapping.
 fn limits(
     file: &str,
     text: &str,
@@ -315,19 +343,39 @@ fn limits(
                 .ok_or_else(|| invalid("max_per_day", "a positive whole number"))?,
         ),
     };
-    let min_gap = match map.remove("min_gap") {
-        None => None,
-        Some(value) => Some(
-            value
-                .as_str()
-                .and_then(super::duration::parse)
-                .ok_or_else(|| invalid("min_gap", "a duration such as 30m or 2h"))?,
-        ),
+    let mut duration = |key: &str, example: &str| match map.remove(key) {
+        None => Ok(None),
+        Some(value) => value
+            .as_str()
+            .and_then(super::duration::parse)
+            .filter(|d| *d > chrono::TimeDelta::zero())
+            .map(Some)
+            .ok_or_else(|| invalid(key, &format!("a positive duration such as {example}"))),
     };
-    Ok(Limits {
+    let min_gap = duration("min_gap", "30m or 2h")?;
+    let timeout = duration("timeout", "10s or 1m")?;
+    let readback_after = duration("readback_after", "1m or 5m")?;
+    let limits = Limits {
         max_per_day,
         min_gap,
-    })
+        timeout,
+        readback_after,
+    };
+    if readback_after.is_some_and(|r| r <= limits.timeout()) {
+        return Err(Box::new(
+            Diagnostic::error(
+                file,
+                at("readback_after"),
+                "config/invalid",
+                format!(
+                    "channel `{name}`: `readback_after` must be longer than the request timeout ({})",
+                    super::duration::display(limits.timeout())
+                ),
+            )
+            .with_help("a request may still be running until its timeout; reading back earlier could miss a post that is about to appear"),
+        ));
+    }
+    Ok(limits)
 }
 
 /// Deserializes a channel's platform settings; errors point at the key.

@@ -14,8 +14,6 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// How to wait for something a platform prepares after answering: check up
 /// to `attempts` times, `interval` apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

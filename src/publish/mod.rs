@@ -236,7 +236,9 @@ pub trait Publisher: Send + Sync {
 /// Fails when the channel cannot work (a secret is missing, say), naming why.
 pub fn publisher_for(channel: &Channel, root: &Path) -> Result<Box<dyn Publisher>, String> {
     let name = channel.name.as_str();
-    let http = || http::HttpCore::new(http::DEFAULT_TIMEOUT);
+    // Invariant: the configuration only takes positive durations.
+    let timeout = channel.limits.timeout().to_std().unwrap_or_default();
+    let http = || http::HttpCore::new(timeout);
     Ok(match &channel.settings {
         ChannelSettings::Feed(settings) => Box::new(feed::FeedPublisher::new(name, settings, root)),
         ChannelSettings::Mastodon(settings) => {
