@@ -507,6 +507,46 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_s_timeout_and_readback_after_are_read_and_checked() {
+        let channel = |settings: &str| {
+            load_files(files(&[
+                (
+                    CHANNELS_FILE,
+                    &format!(
+                        "channels:\n  feed:\n    platform: feed\n    path: f.xml\n    title: T\n{settings}"
+                    ),
+                ),
+                (POLICY_FILE, POLICY),
+            ]))
+        };
+        let defaults = channel("").config.unwrap().channels["feed"].limits;
+        assert_eq!(defaults.timeout(), TimeDelta::seconds(30));
+        assert_eq!(defaults.readback_after(), TimeDelta::seconds(60));
+        let set = channel("    timeout: 5s\n").config.unwrap().channels["feed"].limits;
+        assert_eq!(set.readback_after(), TimeDelta::seconds(35));
+        let both = channel("    timeout: 5s\n    readback_after: 2m\n")
+            .config
+            .unwrap()
+            .channels["feed"]
+            .limits;
+        assert_eq!(both.readback_after(), TimeDelta::minutes(2));
+        let early = channel("    timeout: 1m\n    readback_after: 30s\n");
+        let d = &early.diagnostics[0];
+        assert_eq!((d.code, d.span.line), ("config/invalid", 7));
+        assert!(
+            d.message.contains("longer than the request timeout (1m)"),
+            "{}",
+            d.message
+        );
+        let zero = channel("    timeout: 0s\n");
+        assert!(
+            zero.diagnostics[0]
+                .message
+                .contains("`timeout` must be a positive duration")
+        );
+    }
+
+    #[test]
     fn missing_files_are_errors() {
         let loaded = load_files(Vec::new());
         let codes: Vec<_> = loaded
