@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return ExitCode::from(cli::EXIT_INTERNAL);
         }
     };
     match runtime.block_on(cli::dispatch(cli)) {

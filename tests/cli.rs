@@ -227,7 +227,7 @@ fn run_once_twice_publishes_nothing_the_second_time() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(
-        stdout.contains("published 1, failed 0, held 0, missed 1"),
+        stdout.contains("published 1, failed 0, unknown 0, unconfirmed 0, held 0, missed 1"),
         "{stdout}"
     );
     assert!(
@@ -407,7 +407,9 @@ fn a_freeze_holds_everything_and_slots_that_pass_during_it_never_fire() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&frozen.stdout);
     assert!(
-        stdout.contains("published 0, failed 0, held 0, missed 0, frozen 1"),
+        stdout.contains(
+            "published 0, failed 0, unknown 0, unconfirmed 0, held 0, missed 0, frozen 1"
+        ),
         "{stdout}"
     );
     assert!(
@@ -514,7 +516,7 @@ fn a_channel_s_max_per_day_and_min_gap_hold_the_rest_back() {
         let out = healthcast(&repo).args(["run", "--once"]).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            stdout.contains("published 1, failed 0, held 1"),
+            stdout.contains("published 1, failed 0, unknown 0, unconfirmed 0, held 1"),
             "{limit}: {stdout}"
         );
     }

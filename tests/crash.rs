@@ -137,7 +137,7 @@ async fn sigkill_at_random_points_never_posts_a_slot_twice() {
     repo.write(
         "schedules/channels.yaml",
         &format!(
-            "timezone: UTC\nchannels:\n  site-feed: {{ platform: feed, path: public/feed.xml, title: T, max_entries: 1000 }}\n  mastodon: {{ platform: mastodon, base_url: \"{}\", token: \"file:{}\" }}\ngroups:\n  public: [site-feed, mastodon]\n",
+            "timezone: UTC\nchannels:\n  site-feed: {{ platform: feed, path: public/feed.xml, title: T, max_entries: 1000 }}\n  mastodon: {{ platform: mastodon, base_url: \"{}\", token: \"file:{}\", timeout: 1s, readback_after: 3s }}\ngroups:\n  public: [site-feed, mastodon]\n",
             server.uri(),
             token.display()
         ),
@@ -173,8 +173,14 @@ async fn sigkill_at_random_points_never_posts_a_slot_twice() {
         kills += 1;
         child = start(&repo);
     }
-    // A last clean run settles whatever the last kill left `sending`.
-    std::thread::sleep(Duration::from_millis(1500));
+    // A last clean run settles whatever the kills left `sending`, once the
+    // channel's readback_after has passed.
+    let settling = Instant::now();
+    while ledger(&repo).iter().any(|r| r["state"] == "sending")
+        && settling.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(500));
+    }
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -181,23 +181,29 @@ async fn lost_answer_on_linkedin(create_on_failure: bool) -> (Value, usize, usiz
     let dir = tempfile::tempdir().unwrap();
     let repo = repo_with(
         &format!(
-            "{{ platform: linkedin, api_base: \"{}\", author: \"urn:li:organization:123\", token: \"file:TOKEN_FILE\", version: \"202511\" }}",
+            "{{ platform: linkedin, api_base: \"{}\", author: \"urn:li:organization:123\", token: \"file:TOKEN_FILE\", version: \"202511\", timeout: 1s, readback_after: 2s }}",
             server.uri()
         ),
         &dir,
     );
-    let mut options = healthcast::daemon::Options::new(
+    let options = healthcast::daemon::Options::new(
         repo.path().to_path_buf(),
         None,
         repo.join(".healthcast/ledger.sqlite"),
     );
-    options.readback_after = std::time::Duration::ZERO;
     let mut daemon = healthcast::daemon::Daemon::start(options, Utc::now())
         .await
         .unwrap();
     let first = daemon.cycle(Utc::now()).await.unwrap();
     assert_eq!((first.published, first.failed, first.held), (0, 0, 1));
     assert_eq!(repo.status()["recent"][0]["state"], "sending");
+    daemon.cycle(Utc::now()).await.unwrap();
+    assert_eq!(
+        repo.status()["recent"][0]["state"],
+        "sending",
+        "not read back before readback_after: the request may still be running on the server"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     daemon.cycle(Utc::now()).await.unwrap();
     let row = repo.status()["recent"][0].clone();
     let stored = fake.posts.lock().unwrap().len();

@@ -21,6 +21,13 @@ use std::path::{Path, PathBuf};
 /// Exit code: content or configuration has errors.
 pub const EXIT_CONTENT_ERRORS: u8 = 1;
 
+/// Exit code of `run --once`: a publication failed, is unknown or still
+/// unconfirmed, or a channel cannot work; a person must look.
+pub const EXIT_DELIVERY: u8 = 3;
+
+/// Exit code: healthcast itself could not work (the async runtime did not start).
+pub const EXIT_INTERNAL: u8 = 70;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "healthcast",

@@ -26,6 +26,10 @@ pub struct Args {
     pub once: bool,
     #[arg(long, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
+    /// The ledger is meant to be new (a first installation): send what is
+    /// due within catch-up without first reading the channels back.
+    #[arg(long)]
+    pub new_ledger: bool,
     /// Follow a remote branch (e.g. `origin/main`): fetch it every
     /// --sync-every and publish what it names. Default: `sync:` in
     /// channels.yaml, unless --ref or --worktree is given.
@@ -106,19 +110,28 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         super::ledger_path(repo, args.ledger.as_deref()),
     );
     options.dry_run = args.dry_run;
+    options.new_ledger = args.new_ledger;
     options.sync = sync;
     options.reload_every = sync_every;
     let now = Utc::now();
     let mut daemon = Daemon::start(options, now).await?;
-    daemon.recover(now).await?;
+    let recovered = daemon.recover(now).await?;
     print_start(&daemon, args.dry_run).await?;
 
     if args.once {
-        let report = daemon.cycle(Utc::now()).await?;
+        let mut report = daemon.cycle(Utc::now()).await?;
+        report.absorb(&recovered);
+        // A lost answer is read back before exiting, so that the exit code
+        // tells how the run ended.
+        let (settled, unconfirmed) = daemon.finish_read_backs().await?;
+        report.absorb(&settled);
+        report.unconfirmed = unconfirmed;
         println!(
-            "published {}, failed {}, held {}, missed {}, frozen {}{}",
+            "published {}, failed {}, unknown {}, unconfirmed {}, held {}, missed {}, frozen {}{}",
             report.published,
             report.failed,
+            report.unknown,
+            report.unconfirmed,
             report.held,
             report.missed,
             report.frozen,
@@ -128,11 +141,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
                 String::new()
             }
         );
-        return Ok(if report.failed > 0 {
-            super::EXIT_CONTENT_ERRORS
-        } else {
-            0
-        });
+        return Ok(once_exit_code(&report, &daemon));
     }
 
     daemon.update_metrics(Utc::now()).await?;
@@ -151,6 +160,20 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     }
     info!("stopped");
     Ok(0)
+}
+
+/// `run --once`'s exit code: a person must look when a publication failed,
+/// is unknown or still unconfirmed, a channel cannot work (delivery, 3), or
+/// content or configuration holds a post back (1).
+fn once_exit_code(report: &daemon::CycleReport, daemon: &Daemon) -> u8 {
+    let delivery = report.failed + report.unknown + report.unconfirmed + report.channel_problems;
+    if delivery > 0 || !daemon.broken_channels().is_empty() {
+        super::EXIT_DELIVERY
+    } else if report.held_by_checks > 0 || daemon.repo().error_count() > 0 {
+        super::EXIT_CONTENT_ERRORS
+    } else {
+        0
+    }
 }
 
 async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
@@ -177,6 +200,20 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
             ""
         }
     );
+    if daemon.ledger_was_new() && daemon.new_ledger_meant() {
+        println!(
+            "new ledger: {} (--new-ledger): what is due within catch-up is sent without reading the channels back",
+            daemon.ledger_path().display()
+        );
+    } else if daemon.ledger_was_new() {
+        println!(
+            "NEW LEDGER: {} holds no publications. If posts went out before under another ledger, what is due now is first looked for on its channel, and held where a channel cannot be read back; `run --new-ledger` says the ledger is meant to be new.",
+            daemon.ledger_path().display()
+        );
+    }
+    for (channel, why) in daemon.broken_channels() {
+        println!("channel {channel} cannot work: {why}; its publications are held");
+    }
     if repo.error_count() > 0 {
         println!(
             "{} errors hold posts back; run `healthcast check` to see them",

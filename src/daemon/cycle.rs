@@ -17,16 +17,24 @@ impl Daemon {
         if self.limits_pending.is_empty() || self.options.dry_run {
             return;
         }
+        let pending = std::mem::take(&mut self.limits_pending);
+        // Concurrently: a server that does not answer holds up no other.
+        let asks = pending
+            .into_iter()
+            .filter_map(|name| match self.publishers.get(&name) {
+                Some(Ok(publisher)) => Some(async move {
+                    let answer = publisher
+                        .discover_limit()
+                        .await
+                        .map_err(PublishError::scrubbed);
+                    (name, answer)
+                }),
+                _ => None,
+            });
+        let answers = futures_util::future::join_all(asks).await;
         let mut learned = Vec::new();
-        for name in std::mem::take(&mut self.limits_pending) {
-            let Some(Ok(publisher)) = self.publishers.get(&name) else {
-                continue;
-            };
-            match publisher
-                .discover_limit()
-                .await
-                .map_err(PublishError::scrubbed)
-            {
+        for (name, answer) in answers {
+            match answer {
                 Ok(limit) => learned.extend(limit.map(|limit| (name, limit))),
                 Err(error) => {
                     if self.reported.insert(format!("limit:{name}:{error}")) {
@@ -47,6 +55,82 @@ impl Daemon {
                 settings.max_characters = Some(limit);
             }
         }
+    }
+
+    /// One channel's share of the cycle, on shared references.
+    pub(super) fn channel_work<'a>(&'a self, name: &'a str) -> ChannelWork<'a> {
+        ChannelWork {
+            name,
+            channel: self.config().channels.get(name),
+            publisher: self.publishers.get(name),
+            ledger: self.ledger.as_ref(),
+            repo: &self.repo,
+            dry_run: self.options.dry_run,
+            seen: &self.reported,
+            paused_until: self.paused.get(name).copied(),
+            fresh_until: self.fresh_until,
+            log: ChannelLog::default(),
+        }
+    }
+
+    /// Applies what a channel's work left: counts, log-once keys, alerts,
+    /// a pause, a channel that stopped working.
+    pub(super) fn apply(&mut self, name: &str, log: ChannelLog, report: &mut CycleReport) {
+        report.absorb(&log.report);
+        self.reported.extend(log.reported);
+        let now = Utc::now();
+        for (event, subject, message) in log.alerts {
+            self.alerts.raise(now, event, &subject, message);
+        }
+        if let Some(until) = log.pause {
+            self.paused.insert(name.to_string(), until);
+        }
+        if let Some(reason) = log.disable {
+            self.publishers.insert(name.to_string(), Err(reason));
+        }
+        self.readback_pending |= log.readback;
+        if log.released {
+            // Its slot may lie before the next cycle's window: look back
+            // over the whole catch-up again.
+            self.window_start = None;
+        }
+    }
+
+    /// Delivers the due publications, each channel's in order, the channels
+    /// at the same time. Stops between publications when a stop was
+    /// requested.
+    async fn deliver_all(&mut self, due: &[Publication], report: &mut CycleReport) -> Result<()> {
+        let mut by_channel: BTreeMap<&str, Vec<&Publication>> = BTreeMap::new();
+        for p in due {
+            by_channel.entry(p.channel.as_str()).or_default().push(p);
+        }
+        let stop = &self.stop;
+        let works = by_channel.into_iter().map(|(name, publications)| {
+            let mut work = self.channel_work(name);
+            async move {
+                let mut result = Ok(());
+                for p in publications {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    result = work.deliver(p).await;
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                (name.to_string(), work.log, result)
+            }
+        });
+        let done = futures_util::future::join_all(works).await;
+        // What every channel did is applied before the first error is told.
+        let mut first_error = None;
+        for (name, log, result) in done {
+            self.apply(&name, log, report);
+            if let Err(e) = result {
+                first_error.get_or_insert(e.context(format!("channel {name}")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// When the next slot or news item is due after `now`.
@@ -72,7 +156,7 @@ impl Daemon {
     pub async fn cycle(&mut self, now: DateTime<Utc>) -> Result<CycleReport> {
         self.learn_limits().await;
         // First, so that a publication found missing is planned again now.
-        self.reconcile_lost_answers(now).await?;
+        let read_back = self.reconcile(now).await?;
         let config = self.config();
         let lookback = config
             .schedules
@@ -93,7 +177,7 @@ impl Daemon {
             from,
             now,
         );
-        let mut report = CycleReport::default();
+        let mut report = read_back;
         let frozen = self.freeze_state();
         if let Some(reason) = &frozen {
             // Slots that pass during a freeze are recorded and never fire later.
@@ -103,12 +187,7 @@ impl Daemon {
                 report.frozen += 1;
             }
         } else {
-            for publication in &due.publications {
-                if self.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                self.handle(publication, &mut report).await?;
-            }
+            self.deliver_all(&due.publications, &mut report).await?;
         }
         let mut missed: BTreeMap<String, Missed> = BTreeMap::new();
         // Each missed news item is recorded; of a schedule's missed slots on a

@@ -1,10 +1,29 @@
-//! One publication: limits and pauses, the claim, the request, retries
-//! where they are safe, and the outcome in the ledger.
+//! One channel's publications in a cycle: limits and pauses, the claim, the
+//! request, retries where they are safe, and the outcome in the ledger.
+//!
+//! Channels are independent, so the cycle runs one [`ChannelWork`] per
+//! channel at the same time: a dead endpoint delays only its own channel.
+//! Each works on shared references and writes what the daemon must change
+//! (alerts, pauses, a disabled channel) into its [`ChannelLog`], which the
+//! cycle applies afterwards.
+//!
+//! The rule that keeps a publication from going out twice: once an attempt
+//! may have reached the platform (a timeout, a 5xx, a connection lost after
+//! the request was sent), the publication is bound to its key for good. The
+//! ledger records it (`ambiguous`), no later answer releases it or settles
+//! it `failed`, and it ends `published` (a same-key retry or a read-back
+//! found it) or `unknown` with an alert — unless a read-back made after the
+//! request surely ended proves it absent (`reconcile`).
 
 use super::*;
 
 /// Tries of one publication in one cycle when a retry is safe.
 pub(super) const MAX_ATTEMPTS: u32 = 3;
+
+/// How long a channel rests after a failure that certainly posted nothing
+/// (a feed file that cannot be written, an image the platform refused
+/// before the post) before the publication is tried again, within catch-up.
+const NOT_POSTED_REST: TimeDelta = TimeDelta::seconds(30);
 
 /// Exponential backoff with jitter: 1 s, 2 s, … plus up to half a second,
 /// the jitter derived from the key so that channels do not retry in step.
@@ -13,80 +32,116 @@ pub(super) fn backoff(attempt: u32, key: &str) -> Duration {
     Duration::from_millis(1000 * 2u64.pow(attempt - 1) + jitter)
 }
 
-impl Daemon {
-    pub(super) async fn handle(&mut self, p: &Publication, report: &mut CycleReport) -> Result<()> {
+/// What one channel's work in a cycle leaves for the daemon to apply.
+#[derive(Debug, Default)]
+pub(super) struct ChannelLog {
+    pub report: CycleReport,
+    /// Alerts to raise: event, subject, message.
+    pub alerts: Vec<(&'static str, String, String)>,
+    /// Messages logged once: their keys join `Daemon::reported`.
+    pub reported: HashSet<String>,
+    /// Leave the channel alone until then (rate limited, or resting).
+    pub pause: Option<DateTime<Utc>>,
+    /// The channel cannot work any more (credentials rejected): why.
+    pub disable: Option<String>,
+    /// A publication was left `sending`, to be read back.
+    pub readback: bool,
+    /// A publication was released: plan the whole catch-up again.
+    pub released: bool,
+}
+
+impl ChannelLog {
+    /// Whether the message `key` is new: each is logged once.
+    pub fn first_time(&mut self, seen: &HashSet<String>, key: String) -> bool {
+        !seen.contains(&key) && self.reported.insert(key)
+    }
+
+    pub fn alert(&mut self, event: &'static str, subject: &str, message: String) {
+        self.alerts.push((event, subject.to_string(), message));
+    }
+}
+
+/// One channel's share of a cycle.
+pub(super) struct ChannelWork<'a> {
+    pub name: &'a str,
+    pub channel: Option<&'a Channel>,
+    pub publisher: Option<&'a Result<Box<dyn Publisher>, String>>,
+    pub ledger: Option<&'a Ledger>,
+    pub repo: &'a Repo,
+    pub dry_run: bool,
+    /// Messages already logged (`Daemon::reported`).
+    pub seen: &'a HashSet<String>,
+    /// The channel is rate limited (or resting) until then.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// The ledger was new at start and nobody said it should be: a
+    /// publication due at or before this instant may have been sent under
+    /// an earlier ledger, so its channel is read back first.
+    pub fresh_until: Option<DateTime<Utc>>,
+    pub log: ChannelLog,
+}
+
+impl ChannelWork<'_> {
+    fn held(&mut self, unique: String, alert_subject: &str, message: String) {
+        self.log.report.held += 1;
+        if self.log.first_time(self.seen, unique) {
+            error!(channel = %self.name, "held: {message}");
+            self.log.alert("held", alert_subject, message);
+        }
+    }
+
+    /// Sends `p`, or says why it waits.
+    pub async fn deliver(&mut self, p: &Publication) -> Result<()> {
         let key = p.key();
-        let slot = format!("{}@{}", p.channel, p.at.to_rfc3339());
         let (Some(post_id), true) = (&p.post, p.blocked.is_empty()) else {
-            report.held += 1;
-            if self.reported.insert(format!("held:{key}:{slot}")) {
-                error!(key = %key, reasons = %p.blocked.join("; "), "held: not published");
-                self.alerts.raise(
-                    Utc::now(),
-                    "held",
-                    &key,
-                    format!("Publication {key} is held: {}", p.blocked.join("; ")),
-                );
-            }
+            self.log.report.held_by_checks += 1;
+            let slot = format!("{}@{}", p.channel, p.at.to_rfc3339());
+            self.held(
+                format!("held:{key}:{slot}"),
+                &key,
+                format!("Publication {key} is held: {}", p.blocked.join("; ")),
+            );
             return Ok(());
         };
-        let Some(config) = self.repo.config.as_ref() else {
-            return Ok(());
-        };
-        let (Some(post), Some(channel)) =
-            (self.repo.post(post_id), config.channels.get(&p.channel))
-        else {
+        let (Some(post), Some(channel)) = (self.repo.post(post_id), self.channel) else {
             return Ok(());
         };
         let rendered = render::render(post, channel);
         if rendered.too_long() {
-            report.held += 1;
-            if self.reported.insert(format!("long:{key}")) {
-                error!(key = %key, length = rendered.length, limit = rendered.limit, "held: too long for the channel");
-                self.alerts.raise(
-                    Utc::now(),
-                    "held",
-                    &key,
-                    format!(
-                        "Publication {key} is held: {} characters, the channel takes {}.",
-                        rendered.length,
-                        rendered.limit.unwrap_or(0)
-                    ),
-                );
-            }
+            self.log.report.held_by_checks += 1;
+            self.held(
+                format!("long:{key}"),
+                &key,
+                format!(
+                    "Publication {key} is held: too long for the channel ({} characters, it takes {}).",
+                    rendered.length,
+                    rendered.limit.unwrap_or(0)
+                ),
+            );
             return Ok(());
         }
-        if self.options.dry_run {
-            report.would_publish += 1;
-            if self.reported.insert(format!("dry:{key}")) {
+        if self.dry_run {
+            self.log.report.would_publish += 1;
+            if self.log.first_time(self.seen, format!("dry:{key}")) {
                 info!(key = %key, channel = %p.channel, post = %post_id, "dry run: would publish");
             }
             return Ok(());
         }
-        if let Some(until) = self
-            .paused
-            .get(&p.channel)
-            .filter(|until| **until > Utc::now())
-        {
-            report.held += 1;
-            if self.reported.insert(format!("paused:{key}:{until}")) {
-                info!(key = %key, channel = %p.channel, "waiting for the channel's rate limit until {}", until.to_rfc3339());
+        if let Some(until) = self.paused_until.filter(|until| *until > Utc::now()) {
+            self.log.report.held += 1;
+            if self
+                .log
+                .first_time(self.seen, format!("paused:{key}:{until}"))
+            {
+                info!(key = %key, channel = %p.channel, "waiting for the channel until {}", until.to_rfc3339());
             }
             return Ok(());
         }
-        let publisher = match self.publishers.get(&p.channel) {
-            Some(Ok(publisher)) => publisher,
+        let publisher = match self.publisher {
+            Some(Ok(publisher)) => publisher.as_ref(),
             Some(Err(reason)) => {
-                report.held += 1;
-                if self.reported.insert(format!("channel:{key}")) {
-                    error!(key = %key, channel = %p.channel, "held: the channel cannot work: {reason}");
-                    self.alerts.raise(
-                        Utc::now(),
-                        "held",
-                        &p.channel,
-                        format!("Channel {} cannot work: {reason}", p.channel),
-                    );
-                }
+                self.log.report.channel_problems += 1;
+                let message = format!("Channel {} cannot work: {reason}", p.channel);
+                self.held(format!("channel:{key}"), &p.channel, message);
                 return Ok(());
             }
             None => bail!("no publisher for channel {}", p.channel),
@@ -95,48 +150,20 @@ impl Daemon {
         let image = match load_image(&self.repo.snapshot, post) {
             Ok(image) => image,
             Err(reason) => {
-                report.held += 1;
-                if self.reported.insert(format!("image:{key}")) {
-                    error!(key = %key, "held: {reason}");
-                    self.alerts.raise(
-                        Utc::now(),
-                        "held",
-                        &key,
-                        format!("Publication {key} is held: {reason}"),
-                    );
-                }
+                self.log.report.held_by_checks += 1;
+                self.held(
+                    format!("image:{key}"),
+                    &key,
+                    format!("Publication {key} is held: {reason}"),
+                );
                 return Ok(());
             }
         };
-        let Some(ledger) = &self.ledger else {
+        let Some(ledger) = self.ledger else {
             bail!("no ledger open");
         };
-        // The channel's own limits: wait (within catch-up) rather than exceed them.
-        let limits = channel.limits;
-        if limits.max_per_day.is_some() || limits.min_gap.is_some() {
-            let now = Utc::now();
-            let (today, last) = ledger
-                .sent_since(&p.channel, now - TimeDelta::days(1))
-                .await?;
-            let over_day = limits
-                .max_per_day
-                .is_some_and(|max| today >= i64::from(max));
-            let too_soon = limits
-                .min_gap
-                .zip(last)
-                .is_some_and(|(gap, last)| now - last < gap);
-            if over_day || too_soon {
-                report.held += 1;
-                if self.reported.insert(format!("limit:{key}")) {
-                    let why = if over_day {
-                        "max_per_day reached"
-                    } else {
-                        "min_gap not yet passed"
-                    };
-                    info!(key = %key, channel = %p.channel, "waiting: the channel's {why}");
-                }
-                return Ok(());
-            }
+        if self.waits_for_limits(ledger, channel, &key).await? {
+            return Ok(());
         }
         let claim = Claim {
             key: key.clone(),
@@ -148,6 +175,13 @@ impl Daemon {
             commit: self.repo.snapshot.commit().map(String::from),
             fingerprint: publisher.fingerprint(&rendered),
         };
+        if self.fresh_until.is_some_and(|t| p.at <= t)
+            && !self
+                .absent_before_new_ledger(ledger, publisher, &claim)
+                .await?
+        {
+            return Ok(());
+        }
         if ledger.claim(&claim, Utc::now()).await? == ClaimResult::AlreadyRecorded {
             return Ok(());
         }
@@ -158,91 +192,248 @@ impl Daemon {
             rendered: &rendered,
             at: p.at,
         };
-        let mut attempt = 1;
-        let outcome = loop {
-            let error = match publisher
-                .publish(&ctx)
-                .await
-                .map_err(PublishError::scrubbed)
-            {
-                Ok(receipt) => {
-                    report.published += 1;
-                    info!(key = %key, channel = %p.channel, remote_id = %receipt.remote_id, "published");
-                    break Outcome::Published {
+        self.send(ledger, publisher, &ctx).await
+    }
+
+    /// The channel's own limits: wait (within catch-up) rather than exceed them.
+    async fn waits_for_limits(
+        &mut self,
+        ledger: &Ledger,
+        channel: &Channel,
+        key: &str,
+    ) -> Result<bool> {
+        let limits = channel.limits;
+        if limits.max_per_day.is_none() && limits.min_gap.is_none() {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let (today, last) = ledger
+            .sent_since(&channel.name, now - TimeDelta::days(1))
+            .await?;
+        let over_day = limits
+            .max_per_day
+            .is_some_and(|max| today >= i64::from(max));
+        let too_soon = limits
+            .min_gap
+            .zip(last)
+            .is_some_and(|(gap, last)| now - last < gap);
+        if !(over_day || too_soon) {
+            return Ok(false);
+        }
+        self.log.report.held += 1;
+        if self.log.first_time(self.seen, format!("limit:{key}")) {
+            let why = if over_day {
+                "max_per_day reached"
+            } else {
+                "min_gap not yet passed"
+            };
+            info!(key = %key, channel = %channel.name, "waiting: the channel's {why}");
+        }
+        Ok(true)
+    }
+
+    /// On a new ledger, a publication due before the start may have gone
+    /// out under the ledger that was lost. Answers whether it may be sent:
+    /// the channel is read back first; found there, it is recorded as
+    /// published and not sent; where the channel cannot be read back, it
+    /// is held and an operator alerted.
+    async fn absent_before_new_ledger(
+        &mut self,
+        ledger: &Ledger,
+        publisher: &dyn Publisher,
+        claim: &Claim,
+    ) -> Result<bool> {
+        let key = &claim.key;
+        if !publisher.can_look_up() {
+            self.log.report.channel_problems += 1;
+            self.held(
+                format!("new-ledger:{key}"),
+                self.name,
+                format!(
+                    "The ledger is new, and channel {} cannot be read back to tell whether {key} went out before; it is held. If the ledger is meant to be new, run with --new-ledger.",
+                    self.name
+                ),
+            );
+            return Ok(false);
+        }
+        let sent = Sent {
+            key,
+            claimed_at: claim.at,
+            fingerprint: claim.fingerprint.as_deref(),
+            taken: &[],
+        };
+        match publisher
+            .lookup(&sent)
+            .await
+            .map_err(PublishError::scrubbed)
+        {
+            Ok(None) => Ok(true),
+            Ok(Some(receipt)) => {
+                if ledger.claim(claim, Utc::now()).await? == ClaimResult::Claimed {
+                    let published = Outcome::Published {
                         remote_id: receipt.remote_id,
                         url: receipt.url,
                     };
+                    ledger.settle(key, &published, Utc::now()).await?;
+                    self.log.report.published += 1;
+                    warn!(key = %key, channel = %self.name, "already on the channel (the ledger is new): recorded as published, not sent again");
+                }
+                Ok(false)
+            }
+            Err(error) => {
+                self.log.report.channel_problems += 1;
+                self.held(
+                    format!("new-ledger:{key}:{error}"),
+                    self.name,
+                    format!(
+                        "The ledger is new, and channel {} could not be read back ({error}) to tell whether {key} went out before; held, and tried again next cycle.",
+                        self.name
+                    ),
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    /// The request and its retries, and the outcome in the ledger.
+    async fn send(
+        &mut self,
+        ledger: &Ledger,
+        publisher: &dyn Publisher,
+        ctx: &PublishContext<'_>,
+    ) -> Result<()> {
+        let key = ctx.key;
+        let channel = self.name;
+        // Whether an attempt may have reached the platform.
+        let mut ambiguous = false;
+        let mut attempt = 1;
+        let error = loop {
+            let error = match publisher.publish(ctx).await.map_err(PublishError::scrubbed) {
+                Ok(receipt) => {
+                    self.log.report.published += 1;
+                    info!(key = %key, channel = %channel, remote_id = %receipt.remote_id, "published");
+                    let published = Outcome::Published {
+                        remote_id: receipt.remote_id,
+                        url: receipt.url,
+                    };
+                    return ledger.settle(key, &published, Utc::now()).await;
                 }
                 Err(error) => error,
             };
+            if matches!(error, PublishError::Retryable(_)) && !ambiguous {
+                ambiguous = true;
+                ledger.mark_ambiguous(key).await?;
+            }
             // A retry is safe when nothing reached the platform, or when the
             // platform cannot post the same publication twice.
             let safe = error.never_sent() || publisher.idempotent();
-            match &error {
+            let temporary = matches!(
+                error,
                 PublishError::Retryable(_) | PublishError::NotPosted(_)
-                    if safe && attempt < MAX_ATTEMPTS =>
-                {
-                    let wait = backoff(attempt, &key);
-                    warn!(key = %key, attempt, "publish failed ({error}); trying again in {} ms", wait.as_millis());
-                    tokio::time::sleep(wait).await;
-                    ledger.bump_attempts(&key).await?;
-                    attempt += 1;
-                }
-                PublishError::RateLimited { reset, .. } => {
-                    // A 429 was not accepted: release the claim and leave the
-                    // channel alone until the reset; catch-up still applies.
-                    let until = reset.unwrap_or_else(|| Utc::now() + TimeDelta::seconds(60));
-                    warn!(key = %key, channel = %p.channel, "rate limited until {}: {error}", until.to_rfc3339());
-                    self.paused.insert(p.channel.clone(), until);
-                    ledger.release(&key).await?;
-                    report.held += 1;
-                    return Ok(());
-                }
-                PublishError::Auth(_) => {
-                    report.failed += 1;
-                    error!(channel = %p.channel, "credentials rejected: {error}; the channel's posts are held until the configuration is reloaded");
-                    self.alerts.raise(Utc::now(), "credentials", &p.channel, format!("Channel {}: credentials rejected ({error}); its posts are held until the configuration is reloaded.", p.channel));
-                    self.publishers.insert(
-                        p.channel.clone(),
-                        Err(format!("credentials rejected: {error}")),
-                    );
-                    break Outcome::Failed {
-                        error: error.to_string(),
-                    };
-                }
-                PublishError::Retryable(_) if !safe && claim.fingerprint.is_some() => {
-                    // The post may exist: read the channel back once the
-                    // request has surely ended (`reconcile_lost_answers`).
-                    report.held += 1;
-                    self.readback_pending = true;
-                    warn!(key = %key, channel = %p.channel, "answer lost ({error}); reading the channel back in {} s before anything else", self.options.readback_after.as_secs());
-                    return Ok(());
-                }
-                PublishError::Retryable(_) if !safe => {
-                    report.failed += 1;
-                    error!(key = %key, channel = %p.channel, "outcome unknown: {error}; check the channel and run `healthcast resolve`");
-                    self.alerts.raise(Utc::now(), "unknown", &key, format!("Publication {key}: outcome unknown ({error}). Check the channel, then `healthcast resolve {key} published|failed`."));
-                    break Outcome::Unknown {
-                        error: error.to_string(),
-                    };
-                }
-                _ => {
-                    report.failed += 1;
-                    error!(key = %key, channel = %p.channel, "publish failed: {error}");
-                    self.alerts.raise(
-                        Utc::now(),
-                        "failed",
-                        &key,
-                        format!("Publication {key} failed: {error}"),
-                    );
-                    break Outcome::Failed {
-                        error: error.to_string(),
-                    };
+            );
+            if !(temporary && safe && attempt < MAX_ATTEMPTS) {
+                break error;
+            }
+            let wait = backoff(attempt, key);
+            warn!(key = %key, attempt, "publish failed ({error}); trying again in {} ms", wait.as_millis());
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+            ledger.bump_attempts(key, Utc::now()).await?;
+        };
+        let now = Utc::now();
+        match &error {
+            PublishError::RateLimited { reset, .. } => {
+                // Leave the channel alone until the reset; catch-up still applies.
+                let until = reset.unwrap_or_else(|| now + TimeDelta::seconds(60));
+                self.log.pause = Some(until);
+                self.log.report.held += 1;
+                warn!(key = %key, channel = %channel, "rate limited until {}: {error}", until.to_rfc3339());
+                if ambiguous {
+                    self.keep_for_read_back(publisher, key, &error);
+                } else {
+                    ledger.release(key).await?;
                 }
             }
-        };
-        ledger.settle(&key, &outcome, Utc::now()).await?;
+            PublishError::Auth(_) => {
+                error!(channel = %channel, "credentials rejected: {error}; the channel's posts are held until the configuration is reloaded");
+                self.log.alert("credentials", channel, format!("Channel {channel}: credentials rejected ({error}); its posts are held until the configuration is reloaded."));
+                self.log.disable = Some(format!("credentials rejected: {error}"));
+                self.log.report.channel_problems += 1;
+                if ambiguous {
+                    self.keep_for_read_back(publisher, key, &error);
+                } else {
+                    ledger
+                        .settle(
+                            key,
+                            &Outcome::Failed {
+                                error: error.to_string(),
+                            },
+                            now,
+                        )
+                        .await?;
+                    self.log.report.failed += 1;
+                }
+            }
+            PublishError::NotPosted(_) if !ambiguous => {
+                // Certainly not published: try again later, within catch-up.
+                ledger.release(key).await?;
+                self.log.released = true;
+                self.log.pause = Some(now + NOT_POSTED_REST);
+                self.log.report.held += 1;
+                error!(key = %key, channel = %channel, "not published: {error}; trying again in {} s, within catch-up", NOT_POSTED_REST.num_seconds());
+                self.log.alert("failed", key, format!("Publication {key} did not go out ({error}); it is tried again within catch-up."));
+            }
+            PublishError::Retryable(_) | PublishError::NotPosted(_) if publisher.can_look_up() => {
+                // The post may exist: read the channel back once the request
+                // has surely ended (`reconcile`).
+                self.log.report.held += 1;
+                self.keep_for_read_back(publisher, key, &error);
+            }
+            PublishError::Permanent(_) if !ambiguous => {
+                self.log.report.failed += 1;
+                error!(key = %key, channel = %channel, "publish failed: {error}");
+                self.log
+                    .alert("failed", key, format!("Publication {key} failed: {error}"));
+                ledger
+                    .settle(
+                        key,
+                        &Outcome::Failed {
+                            error: error.to_string(),
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+            _ => {
+                // An earlier attempt may have posted it, and the channel
+                // cannot be read back: a person decides.
+                self.log.report.unknown += 1;
+                error!(key = %key, channel = %channel, "outcome unknown: {error}; check the channel and run `healthcast resolve`");
+                self.log.alert("unknown", key, format!("Publication {key}: outcome unknown ({error}); an attempt may have reached the channel. Check it, then `healthcast resolve {key} published|failed`."));
+                ledger
+                    .settle(
+                        key,
+                        &Outcome::Unknown {
+                            error: error.to_string(),
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+        }
         Ok(())
+    }
+
+    /// Leaves an ambiguous publication `sending`, bound to its key, for the
+    /// read-back once its request has surely ended.
+    fn keep_for_read_back(&mut self, publisher: &dyn Publisher, key: &str, error: &PublishError) {
+        self.log.readback = true;
+        self.log.report.unconfirmed += 1;
+        if publisher.can_look_up() {
+            warn!(key = %key, channel = %self.name, "an attempt may have reached the channel ({error}); the publication keeps its claim and is read back once its request has surely ended");
+        } else {
+            warn!(key = %key, channel = %self.name, "an attempt may have reached the channel ({error}); the publication keeps its claim and goes to a person");
+        }
     }
 }
 

@@ -25,11 +25,12 @@ pub use reload::{FREEZE_FILE, freeze_reason};
 pub use ticker::start_ticker;
 
 use alerting::{AlertSink, alert_sinks};
+use delivery::{ChannelLog, ChannelWork};
 use reload::{current_snapshot, fingerprint, publishers};
 
 use crate::alerts::{self, Alert, Alerts};
-use crate::config::{AlertTarget, ChannelSettings, Config};
-use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, State};
+use crate::config::{AlertTarget, Channel, ChannelSettings, Config};
+use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, Record, State};
 use crate::plan::{self, LedgerView, Publication};
 use crate::publish::{self, PublishContext, PublishError, Publisher, Sent};
 use crate::render;
@@ -62,9 +63,9 @@ pub struct Options {
     /// Follow a remote branch: fetch it before each look for a new commit,
     /// and publish what it names.
     pub sync: Option<Sync>,
-    /// After a lost answer from a platform that can read posts back, wait
-    /// this long before looking (the request may still be running there).
-    pub readback_after: Duration,
+    /// The operator says the ledger is meant to be new: publications due
+    /// before the start are sent without reading their channels back.
+    pub new_ledger: bool,
     /// How long one cycle may spend sending alerts over the network
     /// (webhooks, e-mail); what is left is logged, never waited for.
     pub alert_budget: Duration,
@@ -94,7 +95,7 @@ impl Options {
             stall_after: Duration::from_secs(10),
             reload_every: Duration::from_secs(30),
             sync: None,
-            readback_after: Duration::from_secs(60),
+            new_ledger: false,
             alert_budget: Duration::from_secs(20),
         }
     }
@@ -104,15 +105,46 @@ impl Options {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CycleReport {
     pub published: usize,
+    /// Refused by the platform, or credentials rejected; no attempt can
+    /// have posted it.
     pub failed: usize,
+    /// An attempt may have posted it and the channel cannot tell: a person
+    /// settles it (`healthcast resolve`).
+    pub unknown: usize,
+    /// An attempt may have posted it: kept `sending`, to be read back once
+    /// its request has surely ended.
+    pub unconfirmed: usize,
     /// Due too long ago (beyond catch-up): reported, not sent.
     pub missed: usize,
-    /// Held by check errors, expiry, review, length, or no eligible tip.
+    /// Not sent this cycle, for any reason (the ones below included, and
+    /// waits: a rate limit, `max_per_day`, `min_gap`).
     pub held: usize,
+    /// Held by check errors, expiry, review, length, an image, or no
+    /// eligible tip: the content must change.
+    pub held_by_checks: usize,
+    /// Held because the channel cannot work (a missing secret, rejected
+    /// credentials) or, on a new ledger, cannot be read back.
+    pub channel_problems: usize,
     /// Dry run: would have been published.
     pub would_publish: usize,
     /// Due during a freeze: recorded, never sent.
     pub frozen: usize,
+}
+
+impl CycleReport {
+    /// Adds what another part of the cycle did.
+    pub fn absorb(&mut self, other: &CycleReport) {
+        self.published += other.published;
+        self.failed += other.failed;
+        self.unknown += other.unknown;
+        self.unconfirmed += other.unconfirmed;
+        self.missed += other.missed;
+        self.held += other.held;
+        self.held_by_checks += other.held_by_checks;
+        self.channel_problems += other.channel_problems;
+        self.would_publish += other.would_publish;
+        self.frozen += other.frozen;
+    }
 }
 
 pub struct Daemon {
@@ -146,9 +178,15 @@ pub struct Daemon {
     /// When the repository (with a sync: the remote branch) was last read
     /// without error.
     last_sync: DateTime<Utc>,
-    /// This process left a publication `sending` after a lost answer, to be
-    /// read back (`reconcile_lost_answers`).
+    /// A publication is `sending` without a request of this process in
+    /// flight (left by a crash or a lost answer): read back (`reconcile`).
     readback_pending: bool,
+    /// The ledger was new at start, and the operator did not say it was
+    /// meant to be: publications due up to then are looked for on their
+    /// channels before they are sent.
+    fresh_until: Option<DateTime<Utc>>,
+    /// The ledger held no publication at start.
+    ledger_new: bool,
     pub health: Arc<Health>,
 }
 
@@ -174,6 +212,18 @@ impl Daemon {
         } else {
             Some(Ledger::open(&options.ledger).await?)
         };
+        let fresh = match &ledger {
+            Some(ledger) if !options.dry_run => ledger.is_empty().await?,
+            _ => false,
+        };
+        if fresh {
+            if options.new_ledger {
+                warn!(ledger = %options.ledger.display(), "the ledger is new (--new-ledger): what is due within catch-up is sent without reading the channels back");
+            } else {
+                warn!(ledger = %options.ledger.display(), "the ledger is NEW or EMPTY: if posts were published before under another ledger, publications due now are first looked for on their channels, and held where a channel cannot be read back; pass --new-ledger if this ledger is meant to be new");
+            }
+        }
+        let options_new_ledger = options.new_ledger;
         let daemon = Daemon {
             options,
             repo,
@@ -190,7 +240,10 @@ impl Daemon {
             health: Arc::new(Health::new()),
             limits_pending,
             last_sync: now,
-            readback_pending: false,
+            // Rows left `sending` by an earlier process are read back.
+            readback_pending: true,
+            fresh_until: (fresh && !options_new_ledger).then_some(now),
+            ledger_new: fresh,
         };
         daemon.log_diagnostics();
         Ok(daemon)
@@ -206,6 +259,29 @@ impl Daemon {
 
     pub fn repo(&self) -> &Repo {
         &self.repo
+    }
+
+    /// Whether the ledger was new or empty at start.
+    pub fn ledger_was_new(&self) -> bool {
+        self.ledger_new
+    }
+
+    /// Whether the operator said the ledger is meant to be new.
+    pub fn new_ledger_meant(&self) -> bool {
+        self.options.new_ledger
+    }
+
+    pub fn ledger_path(&self) -> &std::path::Path {
+        &self.options.ledger
+    }
+
+    /// The channels that cannot work (a missing secret, rejected
+    /// credentials), with why.
+    pub fn broken_channels(&self) -> Vec<(&str, &str)> {
+        self.publishers
+            .iter()
+            .filter_map(|(name, p)| p.as_ref().err().map(|why| (name.as_str(), why.as_str())))
+            .collect()
     }
 
     pub(super) fn log_diagnostics(&self) {

@@ -116,6 +116,14 @@ pub struct Record {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub fingerprint: Option<String>,
+    /// When the latest attempt began (`None`: never attempted).
+    pub attempt_at: Option<DateTime<Utc>>,
+    /// An attempt may have reached the platform (its answer was lost, it
+    /// timed out, or the server failed after receiving it): the publication
+    /// is bound to its key for good. It is never released or settled
+    /// `failed`; it ends `published` or `unknown`, unless a read-back made
+    /// after the request surely ended proves it absent.
+    pub ambiguous: bool,
 }
 
 pub struct Ledger {
@@ -128,7 +136,8 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT key, post, channel, schedule, slot_at, state, content_hash, commit_id, ",
-            "remote_id, url, attempts, error, created_at, updated_at, fingerprint FROM publications ",
+            "remote_id, url, attempts, error, created_at, updated_at, fingerprint, attempt_at, ambiguous ",
+            "FROM publications ",
             $rest
         )
     };
@@ -150,7 +159,9 @@ const SCHEMA: &[&str] = &[
         error TEXT,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
-        fingerprint TEXT
+        fingerprint TEXT,
+        attempt_at TEXT,
+        ambiguous INTEGER NOT NULL DEFAULT 0
     )",
     // One tip per schedule slot and channel, whatever the planner picks after
     // a restart or a content change.
@@ -160,16 +171,17 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// The ledger's schema version (SQLite `user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The columns of version 0 and 1, for copying their rows.
 const V1_COLUMNS: &str = "key, post, channel, schedule, slot_at, state, content_hash, commit_id, \
     remote_id, url, attempts, error, created_at, updated_at";
 
-/// Brings a ledger to [`SCHEMA_VERSION`]. Version 0 is a ledger from before
-/// versioning, whose state check lacked `missed` and `frozen`: its rows are
-/// copied into the current table, so no publication record is lost. Version
-/// 1 lacks the read-back `fingerprint` column.
+/// Brings a ledger to [`SCHEMA_VERSION`], one version at a time, in one
+/// transaction. Version 0 is a ledger from before versioning, whose state
+/// check lacked `missed` and `frozen`: its rows are copied into the current
+/// table, so no publication record is lost. Version 1 lacks the read-back
+/// `fingerprint`; version 2 lacks `attempt_at` and `ambiguous`.
 async fn migrate(pool: &SqlitePool) -> Result<()> {
     let version: i64 = sqlx::query("PRAGMA user_version")
         .fetch_one(pool)
@@ -178,54 +190,72 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     if version >= SCHEMA_VERSION {
         return Ok(());
     }
+    let mut tx = pool.begin().await?;
+    if version == 0 {
+        rebuild_from_v0(&mut tx).await?;
+    }
     if version == 1 {
-        let mut tx = pool.begin().await?;
         sqlx::query("ALTER TABLE publications ADD COLUMN fingerprint TEXT")
             .execute(&mut *tx)
             .await?;
-        sqlx::query("PRAGMA user_version = 2")
+    }
+    if (1..=2).contains(&version) {
+        sqlx::query("ALTER TABLE publications ADD COLUMN attempt_at TEXT")
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        return Ok(());
+        sqlx::query("ALTER TABLE publications ADD COLUMN ambiguous INTEGER NOT NULL DEFAULT 0")
+            .execute(&mut *tx)
+            .await?;
     }
+    // An older version kept no record of what its attempts did: a row it
+    // left `sending` may have reached the platform.
+    sqlx::query(
+        "UPDATE publications SET attempt_at = updated_at, ambiguous = 1
+         WHERE state = 'sending' AND attempt_at IS NULL",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("PRAGMA user_version = 3")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Version 0 (or no table yet): the current table, with the old rows copied.
+async fn rebuild_from_v0(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
     let old_table: Option<String> = sqlx::query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'publications'",
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut **tx)
     .await?
     .map(|row| row.try_get(0))
     .transpose()?;
-    let mut tx = pool.begin().await?;
     if old_table.is_some() {
         sqlx::query("ALTER TABLE publications RENAME TO publications_v0")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DROP INDEX IF EXISTS publications_slot")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DROP INDEX IF EXISTS publications_state")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     for statement in SCHEMA {
-        sqlx::query(*statement).execute(&mut *tx).await?;
+        sqlx::query(*statement).execute(&mut **tx).await?;
     }
     if old_table.is_some() {
         let copy = format!(
             "INSERT INTO publications ({V1_COLUMNS}) SELECT {V1_COLUMNS} FROM publications_v0"
         );
         sqlx::query(sqlx::AssertSqlSafe(copy))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DROP TABLE publications_v0")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    sqlx::query("PRAGMA user_version = 2")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -285,8 +315,8 @@ impl Ledger {
     pub async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<ClaimResult> {
         let result = sqlx::query(
             "INSERT INTO publications
-                (key, post, channel, schedule, slot_at, state, content_hash, commit_id, attempts, created_at, updated_at, fingerprint)
-             VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, 1, $8, $8, $9)
+                (key, post, channel, schedule, slot_at, state, content_hash, commit_id, attempts, created_at, updated_at, fingerprint, attempt_at)
+             VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, 1, $8, $8, $9, $8)
              ON CONFLICT DO NOTHING",
         )
         .bind(&claim.key)
@@ -378,7 +408,8 @@ impl Ledger {
     }
 
     /// Settles a `sending` row. Any other state is an error: a settled
-    /// publication never changes by itself.
+    /// publication never changes by itself. `failed` is refused for a row
+    /// whose attempts may have reached the platform: that one may exist.
     pub async fn settle(&self, key: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
         let (state, remote_id, url, error) = match outcome {
             Outcome::Published { remote_id, url } => (
@@ -392,7 +423,7 @@ impl Ledger {
         };
         let result = sqlx::query(
             "UPDATE publications SET state = $1, remote_id = $2, url = $3, error = $4, updated_at = $5
-             WHERE key = $6 AND state = 'sending'",
+             WHERE key = $6 AND state = 'sending' AND NOT ($1 = 'failed' AND ambiguous = 1)",
         )
         .bind(state.as_str())
         .bind(remote_id)
@@ -404,34 +435,70 @@ impl Ledger {
         .await
         .with_context(|| format!("cannot settle publication {key} in the ledger"))?;
         if result.rows_affected() != 1 {
-            let current = self
-                .get(key)
-                .await?
-                .map(|r| r.state.as_str())
-                .unwrap_or("absent");
-            bail!(
-                "publication {key} is {current}, not sending; it cannot become {}",
-                state.as_str()
-            );
+            return Err(self.refusal(key, state.as_str()).await);
         }
         Ok(())
     }
 
-    /// Counts one more try of a `sending` publication.
-    pub async fn bump_attempts(&self, key: &str) -> Result<()> {
+    /// Why the row `key` could not move to `wanted`.
+    async fn refusal(&self, key: &str, wanted: &str) -> anyhow::Error {
+        match self.get(key).await {
+            Ok(Some(r)) if r.state == State::Sending && r.ambiguous => anyhow::anyhow!(
+                "publication {key} may have reached the platform; it cannot become {wanted} (only published or unknown)"
+            ),
+            Ok(Some(r)) => anyhow::anyhow!(
+                "publication {key} is {}, not sending; it cannot become {wanted}",
+                r.state.as_str()
+            ),
+            Ok(None) => anyhow::anyhow!("publication {key} is absent; it cannot become {wanted}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Records that another attempt of a `sending` publication begins now.
+    pub async fn bump_attempts(&self, key: &str, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE publications SET attempts = attempts + 1 WHERE key = $1 AND state = 'sending'",
+            "UPDATE publications SET attempts = attempts + 1, attempt_at = $2
+             WHERE key = $1 AND state = 'sending'",
         )
         .bind(key)
+        .bind(timestamp(now))
         .execute(&self.pool)
         .await
         .with_context(|| format!("cannot count a try of {key} in the ledger"))?;
         Ok(())
     }
 
-    /// Removes a `sending` row whose publication the platform confirmed is
-    /// absent (interrupted before the request), so it is planned again.
+    /// Records that an attempt of a `sending` publication may have reached
+    /// the platform. From now on it is never released nor settled `failed`.
+    pub async fn mark_ambiguous(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE publications SET ambiguous = 1 WHERE key = $1 AND state = 'sending'")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("cannot record a lost answer of {key} in the ledger"))?;
+        Ok(())
+    }
+
+    /// Removes a `sending` row none of whose attempts can have reached the
+    /// platform, so that it is planned again. Refused for an ambiguous row.
     pub async fn release(&self, key: &str) -> Result<()> {
+        let result = sqlx::query(
+            "DELETE FROM publications WHERE key = $1 AND state = 'sending' AND ambiguous = 0",
+        )
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot release publication {key} in the ledger"))?;
+        if result.rows_affected() != 1 {
+            return Err(self.refusal(key, "released").await);
+        }
+        Ok(())
+    }
+
+    /// Removes a `sending` row that a read-back, made after its last request
+    /// surely ended, proved absent from the platform: planned again.
+    pub async fn release_absent(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM publications WHERE key = $1 AND state = 'sending'")
             .bind(key)
             .execute(&self.pool)
@@ -510,6 +577,15 @@ impl Ledger {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
+    /// Whether the ledger holds no publication at all (new, or emptied).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let row = sqlx::query("SELECT EXISTS (SELECT 1 FROM publications)")
+            .fetch_one(&self.pool)
+            .await
+            .context("cannot read the ledger")?;
+        Ok(row.try_get::<i64, _>(0)? == 0)
+    }
+
     /// Publications by (channel, state), for metrics.
     pub async fn counts(&self) -> Result<Vec<(String, String, i64)>> {
         let rows = sqlx::query(
@@ -539,6 +615,9 @@ impl Ledger {
             let at = parse_time(&row.try_get::<String, _>("slot_at")?)?;
             let state: State = row.try_get::<String, _>("state")?.parse()?;
             view.keys.insert(key);
+            if state == State::Sending {
+                view.unsettled.insert((channel.clone(), post.clone()));
+            }
             if let Some(schedule) = schedule {
                 view.slots.insert((schedule, channel.clone(), at));
             }
@@ -574,6 +653,11 @@ fn record(row: &SqliteRow) -> Result<Record> {
         error: row.try_get("error")?,
         created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
         updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+        attempt_at: row
+            .try_get::<Option<String>, _>("attempt_at")?
+            .map(|t| parse_time(&t))
+            .transpose()?,
+        ambiguous: row.try_get::<i64, _>("ambiguous")? != 0,
     })
 }
 
@@ -756,9 +840,19 @@ mod tests {
         pool.close().await;
     }
 
-    /// Version 1's table: no fingerprint column.
+    /// Version 2's table: no attempt_at and ambiguous columns.
+    fn v2_schema() -> String {
+        let v2 = SCHEMA[0].replace(
+            ",\n        attempt_at TEXT,\n        ambiguous INTEGER NOT NULL DEFAULT 0",
+            "",
+        );
+        assert!(!v2.contains("ambiguous"));
+        v2
+    }
+
+    /// Version 1's table: no fingerprint column either.
     fn v1_schema() -> String {
-        let v1 = SCHEMA[0].replace(",\n        fingerprint TEXT", "");
+        let v1 = v2_schema().replace(",\n        fingerprint TEXT", "");
         assert!(!v1.contains("fingerprint"));
         v1
     }
@@ -780,6 +874,85 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ledger.get("m").await.unwrap().unwrap().state, State::Missed);
+    }
+
+    #[tokio::test]
+    async fn a_version_2_ledger_counts_its_sending_rows_as_possibly_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        let row = |key: &str, state: &str| {
+            format!(
+                "('{key}','p','c',NULL,'2026-11-24T14:00:00.000Z','{state}','h',NULL,NULL,NULL,1,NULL,'2026-11-24T14:00:00.000Z','2026-11-24T14:00:05.000Z','f')"
+            )
+        };
+        let rows = format!("{},{}", row("s", "sending"), row("p", "published"));
+        old_ledger(&path, v2_schema(), &rows, 2).await;
+        let ledger = Ledger::open(&path).await.unwrap();
+        let sending = ledger.get("s").await.unwrap().unwrap();
+        assert!(
+            sending.ambiguous,
+            "an older version's attempt may have reached the platform"
+        );
+        assert_eq!(sending.attempt_at, Some(sending.updated_at));
+        assert!(!ledger.get("p").await.unwrap().unwrap().ambiguous);
+        let refused = ledger.release("s").await.unwrap_err().to_string();
+        assert!(
+            refused.contains("may have reached the platform"),
+            "{refused}"
+        );
+        let failed = Outcome::Failed { error: "x".into() };
+        assert!(ledger.settle("s", &failed, Utc::now()).await.is_err());
+        ledger.release_absent("s").await.unwrap();
+        assert!(ledger.get("s").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_claim_is_neither_released_nor_failed_but_may_become_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.sqlite")).await.unwrap();
+        let now = Utc::now();
+        let c = claim("k", Some("tips"), 9);
+        ledger.claim(&c, now).await.unwrap();
+        let first = ledger.get("k").await.unwrap().unwrap();
+        assert_eq!(
+            (first.ambiguous, first.attempt_at),
+            (false, Some(first.created_at))
+        );
+        let later = now + chrono::TimeDelta::seconds(5);
+        ledger.bump_attempts("k", later).await.unwrap();
+        ledger.mark_ambiguous("k").await.unwrap();
+        let record = ledger.get("k").await.unwrap().unwrap();
+        assert_eq!(record.attempts, 2);
+        assert!(record.ambiguous);
+        assert_eq!(
+            record.attempt_at.map(|t| t.timestamp()),
+            Some(later.timestamp())
+        );
+        assert!(ledger.release("k").await.is_err());
+        let failed = Outcome::Failed {
+            error: "401".into(),
+        };
+        let refused = ledger
+            .settle("k", &failed, now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("cannot become failed"), "{refused}");
+        // The view keeps the tip from being picked again for the channel.
+        let view = ledger.view().await.unwrap();
+        assert!(
+            view.unsettled
+                .contains(&("feed".to_string(), "tips/a".to_string()))
+        );
+        let unknown = Outcome::Unknown {
+            error: "no read-back".into(),
+        };
+        ledger.settle("k", &unknown, now).await.unwrap();
+        assert_eq!(
+            ledger.get("k").await.unwrap().unwrap().state,
+            State::Unknown
+        );
+        assert!(ledger.view().await.unwrap().unsettled.is_empty());
     }
 
     #[tokio::test]

@@ -26,6 +26,9 @@ pub struct LedgerView {
     pub slots: HashSet<(String, String, DateTime<Utc>)>,
     /// The latest slot at which each (channel, post) went out (or may have).
     pub last_published: HashMap<(String, String), DateTime<Utc>>,
+    /// (channel, post) with a publication still `sending`: its outcome is
+    /// not known yet, so the tip is not picked again for that channel.
+    pub unsettled: HashSet<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +266,7 @@ fn assemble(
             &slot.channel,
             &tips,
             &last_published,
+            &ledger.unsettled,
             slot.at,
         );
         if let Some(id) = &post {
@@ -301,6 +305,7 @@ fn pick_tip(
     channel: &str,
     tips: &[&Post],
     last_published: &HashMap<(String, String), DateTime<Utc>>,
+    unsettled: &HashSet<(String, String)>,
     at: DateTime<Utc>,
 ) -> (Option<String>, Vec<String>) {
     let mut matching = 0;
@@ -320,6 +325,10 @@ fn pick_tip(
             continue;
         }
         matching += 1;
+        if unsettled.contains(&(channel.to_string(), tip.id.clone())) {
+            too_recent += 1;
+            continue;
+        }
         let last = last_published
             .get(&(channel.to_string(), tip.id.clone()))
             .copied();
@@ -346,7 +355,7 @@ fn pick_tip(
         )
     } else {
         format!(
-            "no eligible tip: {matching} match, {too_recent} went out within repeat_after, {blocked} expired, draft or without a valid review at this time"
+            "no eligible tip: {matching} match, {too_recent} went out within repeat_after (or are still being sent), {blocked} expired, draft or without a valid review at this time"
         )
     };
     (None, vec![reason])

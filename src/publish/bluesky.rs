@@ -643,6 +643,10 @@ impl Publisher for BlueskyPublisher {
         Box::pin(self.send(ctx))
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
     /// Looks the first post up by its record key. For a thread interrupted
     /// after its first post this answers "published" and the other parts are
     /// not sent; sending the publication again would complete it.

@@ -415,6 +415,10 @@ impl Publisher for FacebookPublisher {
         text_fingerprint(first_text(rendered))
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
     fn lookup<'a>(
         &'a self,
         sent: &'a Sent<'a>,

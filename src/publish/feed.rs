@@ -173,6 +173,14 @@ impl Publisher for FeedPublisher {
         Box::pin(async move { self.publish_now(ctx) })
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
+    fn writes_locally(&self) -> bool {
+        true
+    }
+
     fn lookup<'a>(
         &'a self,
         sent: &'a Sent<'a>,

@@ -785,6 +785,10 @@ impl Publisher for LinkedInPublisher {
         text_fingerprint(rendered.parts.first().unwrap_or(&rendered.text))
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
     fn lookup<'a>(
         &'a self,
         sent: &'a Sent<'a>,

@@ -485,6 +485,10 @@ impl Publisher for MastodonPublisher {
         Some(fingerprint_of(&comparable(first)))
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
     fn lookup<'a>(
         &'a self,
         sent: &'a Sent<'a>,

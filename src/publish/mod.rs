@@ -197,6 +197,20 @@ pub trait Publisher: Send + Sync {
         false
     }
 
+    /// Whether [`Publisher::lookup`] can tell if a publication is on the
+    /// platform. Where it cannot, a publication whose attempt may have
+    /// reached the platform goes to a person, and on a new ledger the
+    /// publications due before the start are held.
+    fn can_look_up(&self) -> bool {
+        false
+    }
+
+    /// Whether this process itself writes the publication (a file): then no
+    /// request can still be running anywhere once the process is gone.
+    fn writes_locally(&self) -> bool {
+        false
+    }
+
     /// The platform's length limit as the account's server states it, for
     /// channels whose limit is not configured (a Mastodon instance's
     /// `max_characters`). `Ok(None)`: nothing to learn.

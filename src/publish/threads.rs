@@ -689,6 +689,10 @@ impl Publisher for ThreadsPublisher {
         (!text.is_empty()).then(|| fingerprint_of(&text))
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
     /// Reads the account's posts since the claim. For a thread interrupted
     /// after its first post this answers "published"; the other parts are
     /// not sent.

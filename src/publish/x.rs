@@ -1204,6 +1204,10 @@ impl Publisher for XPublisher {
             .map(|first| fingerprint_of(&comparable(first)))
     }
 
+    fn can_look_up(&self) -> bool {
+        true
+    }
+
     fn lookup<'a>(
         &'a self,
         sent: &'a Sent<'a>,

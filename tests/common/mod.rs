@@ -102,16 +102,18 @@ pub fn healthcast() -> Command {
 }
 
 impl TempRepo {
-    /// `healthcast run --once` on this repository, off the async runtime (a
-    /// loopback server in the test must keep answering); its log, stdout
-    /// then stderr.
+    /// `healthcast run --once --new-ledger` on this repository, off the
+    /// async runtime (a loopback server in the test must keep answering);
+    /// its log, stdout then stderr. A test repository is a first
+    /// installation: its ledger is meant to be new, so what is due is sent
+    /// without reading the channel back first.
     pub async fn run_once(&self) -> String {
         let root = self.path().to_path_buf();
         let out = tokio::task::spawn_blocking(move || {
             healthcast()
                 .arg("--repo")
                 .arg(root)
-                .args(["run", "--once"])
+                .args(["run", "--once", "--new-ledger"])
                 .output()
                 .expect("run healthcast")
         })
