@@ -380,6 +380,7 @@ impl ChannelWork<'_> {
                 self.log.released = true;
                 self.log.pause = Some(now + NOT_POSTED_REST);
                 self.log.report.held += 1;
+                self.log.report.channel_problems += 1;
                 error!(key = %key, channel = %channel, "not published: {error}; trying again in {} s, within catch-up", NOT_POSTED_REST.num_seconds());
                 self.log.alert("failed", key, format!("Publication {key} did not go out ({error}); it is tried again within catch-up."));
             }

@@ -93,8 +93,10 @@ impl FeedPublisher {
     }
 
     fn write(&self, feed: &Feed) -> Result<(), PublishError> {
+        // The file is replaced by a rename, the last step: any failure
+        // leaves the old feed in place, so nothing was published.
         let io = |e: std::io::Error| {
-            PublishError::Retryable(format!("cannot write {}: {e}", self.path.display()))
+            PublishError::NotPosted(format!("cannot write {}: {e}", self.path.display()))
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
@@ -113,7 +115,13 @@ impl FeedPublisher {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let id = entry_id(ctx.key);
-        let mut feed = match self.read()? {
+        // Nothing is written before the feed was read: a failure to read
+        // it posted nothing.
+        let current = self.read().map_err(|e| match e {
+            PublishError::Retryable(m) => PublishError::NotPosted(m),
+            other => other,
+        })?;
+        let mut feed = match current {
             Some(feed) => feed,
             None => self.new_feed(),
         };
