@@ -343,7 +343,8 @@ async fn a_secret_reaches_neither_the_log_nor_the_ledger_even_when_the_platform_
 /// A Mastodon server on a raw socket, to do what an HTTP mock cannot: take
 /// the first status, create it, and drop the connection without an answer.
 /// A repeated Idempotency-Key answers the status created first, as Mastodon
-/// does. Returns its address and the number of statuses created.
+/// does, and the account's statuses are listed for a read-back. Returns its
+/// address and the number of statuses created.
 async fn mastodon_that_drops_the_first_answer() -> (String, std::sync::Arc<AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -353,6 +354,7 @@ async fn mastodon_that_drops_the_first_answer() -> (String, std::sync::Arc<Atomi
     tokio::spawn(async move {
         let mut keys: std::collections::HashMap<String, usize> = Default::default();
         let mut dropped = false;
+        let mut statuses: Vec<Value> = Vec::new();
         while let Ok((mut socket, _)) = listener.accept().await {
             // One request per connection: headers, then Content-Length bytes.
             let mut request = Vec::new();
@@ -389,6 +391,23 @@ async fn mastodon_that_drops_the_first_answer() -> (String, std::sync::Arc<Atomi
                     .to_string();
                 let next = keys.len() + 1;
                 let id = *keys.entry(key).or_insert(next);
+                if id == next {
+                    let end = request
+                        .windows(4)
+                        .position(|w| w == b"\r\n\r\n")
+                        .unwrap_or(0);
+                    let body: Value =
+                        serde_json::from_slice(&request[end + 4..]).unwrap_or_default();
+                    let text = body["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace('&', "&amp;");
+                    statuses.push(json!({
+                        "id": id.to_string(), "url": format!("https://m.example/@h/{id}"),
+                        "content": format!("<p>{text}</p>"),
+                        "created_at": Utc::now().to_rfc3339(),
+                    }));
+                }
                 count.store(keys.len(), Ordering::SeqCst);
                 if !dropped {
                     // Created, and the answer is lost with the connection.
@@ -397,6 +416,11 @@ async fn mastodon_that_drops_the_first_answer() -> (String, std::sync::Arc<Atomi
                     continue;
                 }
                 format!("{{\"id\":\"{id}\",\"url\":\"https://m.example/@h/{id}\"}}")
+            } else if head.starts_with("get /api/v1/accounts/verify_credentials") {
+                "{\"id\":\"1\"}".to_string()
+            } else if head.starts_with("get /api/v1/accounts/1/statuses") {
+                let newest_first: Vec<&Value> = statuses.iter().rev().collect();
+                serde_json::to_string(&newest_first).unwrap()
             } else {
                 // The instance, and anything else asked: a plain answer.
                 "{\"configuration\":{\"statuses\":{\"max_characters\":500}}}".to_string()
@@ -412,21 +436,34 @@ async fn mastodon_that_drops_the_first_answer() -> (String, std::sync::Arc<Atomi
     (address, created)
 }
 
+/// A connection dropped after the request was sent: the server may still be
+/// working on it (and Mastodon records an Idempotency-Key only once the
+/// status exists), so not even a same-key retry goes out. Once the
+/// channel's readback_after has passed, the account is read back, the
+/// status found, and nothing is sent again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_dropped_after_the_post_was_created_is_retried_with_the_same_key() {
+async fn a_connection_dropped_after_the_post_was_created_is_read_back_once_its_request_surely_ended()
+ {
     let (address, created) = mastodon_that_drops_the_first_answer().await;
     let dir = tempfile::tempdir().unwrap();
     let repo = repo_with(
-        &format!("{{ platform: mastodon, base_url: \"{address}\", token: \"file:TOKEN_FILE\" }}"),
+        &format!(
+            "{{ platform: mastodon, base_url: \"{address}\", token: \"file:TOKEN_FILE\", timeout: 1s, readback_after: 2s }}"
+        ),
         &dir,
     );
     let (out, status) = run_once(&repo).await;
     assert!(out.contains("published 1, failed 0"), "{out}");
+    assert!(out.contains("found on the channel"), "{out}");
     let record = &status["recent"][0];
     assert_eq!(record["state"], "published");
     assert_eq!(
-        record["attempts"], 2,
-        "the lost answer, then the same key again"
+        record["attempts"], 1,
+        "no second request: read back instead"
+    );
+    assert_eq!(
+        record["ambiguous"], true,
+        "recorded as possibly sent: {status}"
     );
     assert_eq!(record["remote_id"], "1", "the status created first");
     assert_eq!(

@@ -271,7 +271,7 @@ async fn webhook_answers_are_classified_and_never_show_the_secret() {
 }
 
 #[tokio::test]
-async fn a_webhook_that_does_not_answer_in_time_is_a_retryable_unknown() {
+async fn a_webhook_that_does_not_answer_in_time_may_have_posted_and_gets_no_answer() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
@@ -291,7 +291,7 @@ async fn a_webhook_that_does_not_answer_in_time_is_a_retryable_unknown() {
     let error = publish(&p, &the_post, &plain("Hi.")).await.unwrap_err();
     assert_hidden(&error, &[HMAC_SECRET]);
     assert!(
-        matches!(&error, PublishError::Retryable(m) if m.contains("may have been created")),
+        matches!(&error, PublishError::NoAnswer(m) if m.contains("may have been created")),
         "{error:?}"
     );
 }
@@ -464,7 +464,7 @@ async fn slack_timeouts_and_refusals_never_show_the_webhook() {
     .unwrap_err();
     assert_hidden(&error, &[SLACK_PATH, "slacksecret"]);
     assert!(
-        matches!(&error, PublishError::Retryable(m) if m.contains("may have been created")),
+        matches!(&error, PublishError::NoAnswer(m) if m.contains("may have been created")),
         "{error:?}"
     );
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -320,7 +320,7 @@ impl ChannelWork<'_> {
                 }
                 Err(error) => error,
             };
-            if matches!(error, PublishError::Retryable(_)) && !ambiguous {
+            if error.may_have_posted() && !ambiguous {
                 ambiguous = true;
                 ledger.mark_ambiguous(key).await?;
             }
@@ -384,7 +384,9 @@ impl ChannelWork<'_> {
                 error!(key = %key, channel = %channel, "not published: {error}; trying again in {} s, within catch-up", NOT_POSTED_REST.num_seconds());
                 self.log.alert("failed", key, format!("Publication {key} did not go out ({error}); it is tried again within catch-up."));
             }
-            PublishError::Retryable(_) | PublishError::NotPosted(_) if publisher.can_look_up() => {
+            PublishError::Retryable(_) | PublishError::NoAnswer(_) | PublishError::NotPosted(_)
+                if publisher.can_look_up() =>
+            {
                 // The post may exist: read the channel back once the request
                 // has surely ended (`reconcile`).
                 self.log.report.held += 1;

@@ -198,7 +198,9 @@ impl ChannelWork<'_> {
             }
             // The platform cannot answer now: ask again next cycle, for a
             // while, before giving the publication to a person.
-            Err(PublishError::Retryable(_) | PublishError::NotPosted(_)) if !give_up => Ok(true),
+            Err(
+                PublishError::Retryable(_) | PublishError::NoAnswer(_) | PublishError::NotPosted(_),
+            ) if !give_up => Ok(true),
             Err(error) => {
                 self.unknown(ledger, record, &error.to_string(), now)
                     .await?;

@@ -118,7 +118,7 @@ impl FeedPublisher {
         // Nothing is written before the feed was read: a failure to read
         // it posted nothing.
         let current = self.read().map_err(|e| match e {
-            PublishError::Retryable(m) => PublishError::NotPosted(m),
+            PublishError::Retryable(m) | PublishError::NoAnswer(m) => PublishError::NotPosted(m),
             other => other,
         })?;
         let mut feed = match current {

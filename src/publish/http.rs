@@ -123,23 +123,30 @@ pub fn classify_status(
             reset: rate_limit_reset(headers, now),
             message: what,
         },
+        // A gateway that gave up waiting for the server, which may still
+        // be working on the request.
+        504 => PublishError::NoAnswer(what),
         408 | 500..=599 => PublishError::Retryable(what),
         _ => PublishError::Permanent(what),
     }
 }
 
 /// A failure before an answer arrived. A connection that was never made did
-/// not post anything; a timeout may have (the daemon decides, by platform).
+/// not post anything; a request that got no answer may have, and may still
+/// be running on the server.
 pub fn classify_transport(error: &reqwest::Error) -> PublishError {
     if error.is_connect() {
         PublishError::NotPosted(format!("could not connect: {}", without_url(error)))
     } else if error.is_timeout() {
-        PublishError::Retryable(format!(
+        PublishError::NoAnswer(format!(
             "no answer in time (the post may have been created): {}",
             without_url(error)
         ))
     } else {
-        PublishError::Retryable(format!("request failed: {}", without_url(error)))
+        PublishError::NoAnswer(format!(
+            "the connection ended without an answer (the post may have been created): {}",
+            without_url(error)
+        ))
     }
 }
 
@@ -288,8 +295,12 @@ mod tests {
             PublishError::RateLimited { .. }
         ));
         assert!(matches!(
-            classify_status(StatusCode::BAD_GATEWAY, &h, "x", now),
+            classify_status(StatusCode::INTERNAL_SERVER_ERROR, &h, "x", now),
             PublishError::Retryable(_)
+        ));
+        assert!(matches!(
+            classify_status(StatusCode::GATEWAY_TIMEOUT, &h, "x", now),
+            PublishError::NoAnswer(_)
         ));
         assert!(matches!(
             classify_status(StatusCode::UNPROCESSABLE_ENTITY, &h, "x", now),

@@ -739,7 +739,7 @@ fn upload_failed(error: PublishError) -> PublishError {
         format!("{UPLOAD_FAILED}: {m}")
     });
     match error {
-        PublishError::Retryable(m) => PublishError::NotPosted(m),
+        PublishError::Retryable(m) | PublishError::NoAnswer(m) => PublishError::NotPosted(m),
         other => other,
     }
 }

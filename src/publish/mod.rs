@@ -41,6 +41,14 @@ pub enum PublishError {
     /// post twice send it again at once.
     #[error("temporary failure: {0}")]
     Retryable(String),
+    /// The request went out and no answer came back (a timeout, a
+    /// connection lost mid-request, a gateway that gave up): the platform
+    /// may have created the post, and may still be creating it. Nothing is
+    /// sent again, not even with the same idempotency key (a platform may
+    /// honour the key only once the first request has finished), before a
+    /// read-back after the channel's `readback_after`.
+    #[error("no answer: {0}")]
+    NoAnswer(String),
     /// Certainly nothing was posted: the connection was never made, or a
     /// step before the post (an image upload) failed. Sending again is safe
     /// on any platform.
@@ -71,6 +79,7 @@ impl PublishError {
     pub fn map_message(self, f: impl Fn(&str) -> String) -> PublishError {
         match self {
             PublishError::Retryable(m) => PublishError::Retryable(f(&m)),
+            PublishError::NoAnswer(m) => PublishError::NoAnswer(f(&m)),
             PublishError::NotPosted(m) => PublishError::NotPosted(f(&m)),
             PublishError::RateLimited { reset, message } => PublishError::RateLimited {
                 reset,
@@ -84,6 +93,11 @@ impl PublishError {
     /// Nothing was posted, so sending again is safe on any platform.
     pub fn never_sent(&self) -> bool {
         matches!(self, PublishError::NotPosted(_))
+    }
+
+    /// The request may have created the post: a server error, or no answer.
+    pub fn may_have_posted(&self) -> bool {
+        matches!(self, PublishError::Retryable(_) | PublishError::NoAnswer(_))
     }
 }
 

@@ -453,6 +453,7 @@ impl ThreadsPublisher {
                     return Err(match e {
                         PublishError::Auth(m) => PublishError::Auth(format!("{note}: {m}")),
                         PublishError::Retryable(m)
+                        | PublishError::NoAnswer(m)
                         | PublishError::NotPosted(m)
                         | PublishError::Permanent(m) => {
                             PublishError::Permanent(format!("{note}: {m}"))
@@ -552,6 +553,12 @@ impl ThreadsPublisher {
             }
         })
         .await
+        // Nothing is published before `threads_publish`: a status check
+        // that failed or went unanswered posted nothing.
+        .map_err(|e| match e {
+            PublishError::Retryable(m) | PublishError::NoAnswer(m) => PublishError::NotPosted(m),
+            other => other,
+        })
     }
 
     /// `threads_publish`, tried again while Threads answers that it does not

@@ -426,7 +426,7 @@ fn resolve(what: &str, secret: &SecretRef) -> Result<Secret, String> {
 /// publication again at once.
 fn before_posting(error: PublishError, what: &str) -> PublishError {
     match error {
-        PublishError::Retryable(m) | PublishError::NotPosted(m) => {
+        PublishError::Retryable(m) | PublishError::NoAnswer(m) | PublishError::NotPosted(m) => {
             PublishError::NotPosted(format!(
                 "{what} failed: {}",
                 // A timeout's wording is for posts; this request was not one.
@@ -852,7 +852,9 @@ impl XPublisher {
             return Err(
                 match http::classify_status(status, &headers, &message, Utc::now()) {
                     // Waiting helps with these; nothing was posted.
-                    e @ (PublishError::RateLimited { .. } | PublishError::Retryable(_)) => {
+                    e @ (PublishError::RateLimited { .. }
+                    | PublishError::Retryable(_)
+                    | PublishError::NoAnswer(_)) => {
                         e.map_message(|m| format!("refreshing the X access token: {m}"))
                     }
                     _ => failed(format!(
