@@ -100,6 +100,10 @@ fn every_kind_of_bad_input_is_reported_and_valid_posts_still_preview() {
         "cron: \"0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n",
     );
     repo.write(
+        "schedules/f-never-fires.yaml",
+        "cron: \"0 0 9 31 2 *\"\ntimezone: UTC\nchannels: [public]\n",
+    );
+    repo.write(
         "schedules/g-bad-zone.yaml",
         "cron: \"0 0 9 * * *\"\ntimezone: Europe/Atlantis\nchannels: [public]\n",
     );
@@ -133,6 +137,7 @@ fn every_kind_of_bad_input_is_reported_and_valid_posts_still_preview() {
         ("content/d-latin1.md", "content/not-utf8", 2),
         ("content/e-huge.md", "content/too-large", 1),
         ("schedules/f-bad-cron.yaml", "config/bad-cron", 1),
+        ("schedules/f-never-fires.yaml", "config/bad-cron", 1),
         ("schedules/g-bad-zone.yaml", "config/bad-timezone", 2),
         (
             "schedules/h-missing-channel.yaml",

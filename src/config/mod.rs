@@ -280,10 +280,11 @@ fn build_schedule(
     let raw: schedule::ScheduleFile = parse_yaml(path, text, d)?;
     let at = |key: &str| locate::key(text, &[key]).unwrap_or(Span::point(1, 1));
     let mut ok = true;
+    let cron_at = locate::value(text, &["cron"]).unwrap_or(Span::point(1, 1));
     let cron = schedule::parse_cron(&raw.cron)
         .map_err(|message| {
             d.push(
-                Diagnostic::error(path, at("cron"), "config/bad-cron", message)
+                Diagnostic::error(path, cron_at, "config/bad-cron", message)
                     .with_help("fields: seconds minutes hours day-of-month month day-of-week, e.g. \"0 0 9 * * Mon-Fri\""),
             )
         })
@@ -298,6 +299,20 @@ fn build_schedule(
             ))
         })
         .ok();
+    // A pattern that parses but names no real date (31 February) would
+    // leave the schedule silent for ever. Checked from now, in the
+    // schedule's zone (UTC when the zone is wrong: dates exist in every zone).
+    let cron = cron.filter(|cron| {
+        let zone = timezone.unwrap_or(Tz::UTC);
+        schedule::check_fires(cron, &raw.cron, zone, chrono::Utc::now())
+            .map_err(|message| {
+                d.push(
+                    Diagnostic::error(path, cron_at, "config/bad-cron", message)
+                        .with_help("fix the day-of-month and month fields so that they name a real date (February has no 30th or 31st; April, June, September and November no 31st; `L` is the last day of the month, e.g. \"0 0 9 L 2 *\"), or delete the schedule"),
+                )
+            })
+            .is_ok()
+    });
     let (expanded, unknown) = expand(channels, groups, &raw.channels);
     for name in &unknown {
         d.push(unknown_channel(
@@ -477,7 +492,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("schedules/a.yaml", "config/bad-cron", 2, 1),
+                ("schedules/a.yaml", "config/bad-cron", 2, 8),
                 ("schedules/b.yaml", "config/bad-timezone", 2, 1),
                 ("schedules/c.yaml", "config/unknown-channel", 5, 5),
                 ("schedules/d.yaml", "config/unknown-key", 4, 1),
@@ -487,6 +502,48 @@ mod tests {
         let config = loaded.config.unwrap();
         let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["ok"]);
+    }
+
+    #[test]
+    fn a_cron_that_never_fires_is_reported_at_its_value_and_left_out() {
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, CHANNELS),
+            (POLICY_FILE, POLICY),
+            (
+                "schedules/leap.yaml",
+                "timezone: America/New_York\ncron: \"0 0 9 31 2 *\"\nchannels: [public]\n",
+            ),
+            (
+                "schedules/thirtieth.yaml",
+                "cron: '0 0 0 30 2 *'\ntimezone: UTC\nchannels: [public]\n",
+            ),
+            (
+                "schedules/ok.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n",
+            ),
+        ]));
+        let got: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code, d.span.line, d.span.column))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("schedules/leap.yaml", "config/bad-cron", 2, 8),
+                ("schedules/thirtieth.yaml", "config/bad-cron", 1, 8),
+            ]
+        );
+        let d = &loaded.diagnostics[0];
+        assert!(
+            d.message.contains("`0 0 9 31 2 *` never fires"),
+            "{}",
+            d.message
+        );
+        assert!(d.help.as_deref().unwrap_or("").contains("day-of-month"));
+        let config = loaded.config.unwrap();
+        let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ok"], "the other schedules still run");
     }
 
     #[test]
