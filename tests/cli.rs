@@ -544,3 +544,127 @@ fn a_channel_s_max_per_day_and_min_gap_hold_the_rest_back() {
             .contains("min_gap")
     );
 }
+
+/// `run --once` on `repo` with a due news item: nothing may be published,
+/// and preview must show the freeze on an upcoming one.
+fn assert_frozen(repo: &TempRepo, what: &str, preview_args: &[&str]) {
+    let out = healthcast(repo).args(["run", "--once"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("published 0, failed 0, held 0, missed 0, frozen 1"),
+        "{what}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !repo.join("public/feed.xml").exists(),
+        "{what}: nothing was published"
+    );
+    let preview = healthcast(repo)
+        .args(["preview", "--days", "1"])
+        .args(preview_args)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&preview.stdout).contains("BLOCKED: frozen: "),
+        "{what}: {}",
+        String::from_utf8_lossy(&preview.stdout)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn anything_at_the_freeze_path_freezes_in_the_work_tree() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    use std::path::Path;
+    type Make = fn(&Path);
+    let cases: [(&str, Make); 7] = [
+        ("a directory", |p| std::fs::create_dir(p).unwrap()),
+        ("a dangling symlink", |p| {
+            symlink("no-such-file", p).unwrap()
+        }),
+        ("a symlink to a directory", |p| {
+            symlink("../content", p).unwrap()
+        }),
+        ("a file that is not UTF-8", |p| {
+            std::fs::write(p, b"\xff\xfe incident\n").unwrap()
+        }),
+        ("an empty file", |p| std::fs::write(p, "").unwrap()),
+        // Unreadable for anyone but root (who still reads it: frozen either way).
+        ("an unreadable file", |p| {
+            std::fs::write(p, "incident\n").unwrap();
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        }),
+        // Reading a FIFO would block until a writer came: it must not be read.
+        ("a FIFO", |p| {
+            let made = std::process::Command::new("mkfifo")
+                .arg(p)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }),
+    ];
+    for (what, make) in cases {
+        let repo = TempRepo::new();
+        repo.news("due", Utc::now() - TimeDelta::minutes(5));
+        repo.news("upcoming", Utc::now() + TimeDelta::hours(2));
+        make(&repo.join("schedules/FREEZE"));
+        assert_frozen(&repo, what, &[]);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn anything_at_the_freeze_path_freezes_in_the_published_commit() {
+    type Make = fn(&TempRepo);
+    let cases: [(&str, Make); 3] = [
+        ("a directory", |r| {
+            r.write("schedules/FREEZE/why.txt", "incident\n")
+        }),
+        ("a dangling symlink", |r| {
+            std::os::unix::fs::symlink("no-such-file", r.join("schedules/FREEZE")).unwrap()
+        }),
+        ("a file that is not UTF-8", |r| {
+            std::fs::write(r.join("schedules/FREEZE"), b"\xff incident\n").unwrap()
+        }),
+    ];
+    for (what, make) in cases {
+        let repo = TempRepo::new();
+        repo.news("due", Utc::now() - TimeDelta::minutes(5));
+        repo.news("upcoming", Utc::now() + TimeDelta::hours(2));
+        make(&repo);
+        repo.commit_all();
+        // Only the commit has it now: the daemon publishes HEAD.
+        let path = repo.join("schedules/FREEZE");
+        if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+        assert_frozen(&repo, what, &["--ref", "HEAD"]);
+    }
+}
+
+#[test]
+fn unfreeze_says_what_still_freezes() {
+    let repo = TempRepo::new();
+    repo.tip("a");
+    repo.write("schedules/FREEZE/why.txt", "incident\n");
+    let out = healthcast(&repo).arg("unfreeze").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is a directory") && stderr.contains("rm -r schedules/FREEZE"),
+        "{stderr}"
+    );
+    assert!(repo.join("schedules/FREEZE/why.txt").exists(), "left alone");
+
+    repo.commit_all();
+    std::fs::remove_dir_all(repo.join("schedules/FREEZE")).unwrap();
+    let out = healthcast(&repo).arg("unfreeze").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("HEAD still has schedules/FREEZE") && stdout.contains("git rm -r --cached"),
+        "{stdout}"
+    );
+}
