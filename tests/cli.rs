@@ -668,3 +668,71 @@ fn unfreeze_says_what_still_freezes() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_front_matter_key_written_twice_names_both_lines_and_holds_only_that_post() {
+    let repo = TempRepo::new();
+    repo.tip("good");
+    repo.write(
+        "content/tips/twice.md",
+        "---\ntitle: First\nkind: tip\noverrides:\n  feed: { text: A }\n  feed: { skip: true }\ntitle: Second\n---\nBody\n",
+    );
+    let out = healthcast(&repo)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out.stdout);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["file"], "content/tips/twice.md");
+    assert_eq!(d["code"], "frontmatter/duplicate-key");
+    // The first repeat in the file: `feed` under `overrides` (a map serde
+    // alone would let the second silently replace), at the file's lines.
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(6), Some(3))
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("`feed` in `overrides`: first at line 5, again at line 6"),
+        "{message}"
+    );
+    let posts: Vec<&str> = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(posts, ["tips/good"]);
+
+    repo.write(
+        "content/tips/twice.md",
+        "---\ntitle: First\nkind: tip\ntitle: Second\n---\nBody\n",
+    );
+    let out = healthcast(&repo).arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("error[frontmatter/duplicate-key]: duplicate key `title`: first at line 2, again at line 4")
+            && text.contains("  --> content/tips/twice.md:4:1\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn two_channels_with_one_name_stop_run_naming_both_lines() {
+    let repo = TempRepo::new();
+    repo.news("due", Utc::now() - TimeDelta::minutes(5));
+    repo.write(
+        "schedules/channels.yaml",
+        "timezone: UTC\nchannels:\n  site-feed: { platform: feed, path: public/feed.xml, title: A }\n  site-feed: { platform: feed, path: public/other.xml, title: B }\ngroups:\n  public: [site-feed]\n",
+    );
+    let out = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[config/duplicate-key]: duplicate key `site-feed` in `channels`: first at line 3, again at line 4")
+            && stderr.contains("--> schedules/channels.yaml:4:3"),
+        "{stderr}"
+    );
+    assert!(!repo.join("public/feed.xml").exists() && !repo.join("public/other.xml").exists());
+}

@@ -412,7 +412,11 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
 
 fn yaml_diagnostic(path: &str, e: &YamlError) -> Diagnostic {
     let span = Span::point(e.line.unwrap_or(1), e.column.unwrap_or(1));
-    if channels::unknown_field(&e.message).is_some() {
+    if let Some(duplicate) = &e.duplicate {
+        let span = Span::chars(span.line, span.column, duplicate.key.chars().count());
+        Diagnostic::error(path, span, "config/duplicate-key", e.message.clone())
+            .with_help("keep one of the two; if both are meant, give one another name")
+    } else if channels::unknown_field(&e.message).is_some() {
         Diagnostic::error(path, span, "config/unknown-key", e.message.clone())
             .with_help("remove the key or fix its spelling; see README \"Configuration\"")
     } else if e.message.starts_with("missing field") {
@@ -544,6 +548,73 @@ mod tests {
         let config = loaded.config.unwrap();
         let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["ok"], "the other schedules still run");
+    }
+
+    #[test]
+    fn a_key_written_twice_in_any_config_file_names_both_lines() {
+        let schedule = "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n";
+        let cases = [
+            (
+                CHANNELS_FILE,
+                "channels:\n  site-feed: { platform: feed, path: a.xml, title: A }\n  site-feed: { platform: feed, path: b.xml, title: B }\n",
+                (
+                    3,
+                    3,
+                    "`site-feed` in `channels`: first at line 2, again at line 3",
+                ),
+            ),
+            (
+                CHANNELS_FILE,
+                "channels:\n  site-feed: { platform: feed, path: a.xml, title: A }\ngroups:\n  public: [site-feed]\n  public: []\n",
+                (5, 3, "`public` in `groups`: first at line 4"),
+            ),
+            (
+                CHANNELS_FILE,
+                "channels:\n  site-feed:\n    platform: feed\n    path: a.xml\n    title: A\n    path: b.xml\n",
+                (6, 5, "`path` in `channels.site-feed`: first at line 4"),
+            ),
+            (
+                CHANNELS_FILE,
+                "timezone: UTC\nchannels: {}\ntimezone: Europe/Paris\n",
+                (3, 1, "`timezone`: first at line 1"),
+            ),
+            (
+                POLICY_FILE,
+                "reviewers: [\"Dr. A\"]\nseverity:\n  access: error\n  access: off\n",
+                (4, 3, "`access` in `severity`: first at line 3"),
+            ),
+            (
+                "schedules/tips.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\ncron: \"0 0 17 * * *\"\n",
+                (4, 1, "`cron`: first at line 1, again at line 4"),
+            ),
+        ];
+        for (file, text, (line, column, message)) in cases {
+            let mut list = vec![
+                (CHANNELS_FILE, CHANNELS),
+                (POLICY_FILE, POLICY),
+                ("schedules/ok.yaml", schedule),
+            ];
+            list.retain(|(f, _)| *f != file);
+            list.push((file, text));
+            let loaded = load_files(files(&list));
+            let d = &loaded.diagnostics[0];
+            assert_eq!(
+                (d.file.as_str(), d.code, d.span.line, d.span.column),
+                (file, "config/duplicate-key", line, column),
+                "{text}"
+            );
+            assert!(d.message.contains(message), "{}", d.message);
+            assert!(d.help.is_some());
+            if file == "schedules/tips.yaml" {
+                // A broken schedule is left out; the others run.
+                let config = loaded.config.unwrap();
+                let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+                assert_eq!(names, ["ok"]);
+            } else {
+                assert!(loaded.config.is_none(), "nothing runs on a broken {file}");
+            }
+        }
     }
 
     #[test]
