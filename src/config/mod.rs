@@ -239,6 +239,23 @@ fn build(
             ));
         }
     }
+    d.extend(too_short_catch_up(CHANNELS_FILE, ch_text, file.catch_up));
+    if file
+        .sync
+        .as_ref()
+        .and_then(|s| s.every)
+        .is_some_and(|every| every.0 < TimeDelta::seconds(1))
+    {
+        d.push(
+            Diagnostic::error(
+                CHANNELS_FILE,
+                locate::key(ch_text, &["sync", "every"]).unwrap_or(at(&["sync"])),
+                "config/invalid",
+                "`sync.every` under a second would fetch the remote without pause",
+            )
+            .with_help("write e.g. `every: 30s` or `every: 1m` (the default is 30s)"),
+        );
+    }
     if let Some(problem) = file.sync.as_ref().and_then(SyncSettings::problem) {
         d.push(
             Diagnostic::error(CHANNELS_FILE, at(&["sync"]), "config/invalid", problem)
@@ -334,6 +351,10 @@ fn build_schedule(
         ));
         ok = false;
     }
+    if let Some(problem) = too_short_catch_up(path, text, raw.catch_up) {
+        d.push(problem);
+        ok = false;
+    }
     if raw.pick.kind.is_some_and(|k| k.is_timed()) {
         d.push(
             Diagnostic::error(
@@ -371,6 +392,28 @@ fn build_schedule(
         catch_up: raw.catch_up.map_or(schedule::DEFAULT_CATCH_UP, |c| c.0),
         skip_dates: raw.skip_dates,
     })
+}
+
+/// A `catch_up` under a second can only be a mistake: the daemon wakes
+/// about once a second, so every slot is a little late and would be missed.
+fn too_short_catch_up(
+    file: &str,
+    text: &str,
+    catch_up: Option<duration::ConfigDuration>,
+) -> Option<Diagnostic> {
+    let short = catch_up.filter(|c| c.0 < TimeDelta::seconds(1))?;
+    Some(
+        Diagnostic::error(
+            file,
+            locate::key(text, &["catch_up"]).unwrap_or(Span::point(1, 1)),
+            "config/invalid",
+            format!(
+                "`catch_up: {}` would miss every publication: healthcast wakes about once a second, so a slot is always a little late",
+                duration::display(short.0)
+            ),
+        )
+        .with_help("write how late a publication may still go out, e.g. `catch_up: 30m` (the default is 1h)"),
+    )
 }
 
 fn unknown_channel(
@@ -615,6 +658,75 @@ mod tests {
                 assert!(loaded.config.is_none(), "nothing runs on a broken {file}");
             }
         }
+    }
+
+    #[test]
+    fn counts_and_durations_that_can_only_be_mistakes_are_errors_at_their_key() {
+        let feed = |extra: &str| {
+            format!("channels:\n  site-feed: {{ platform: feed, path: f.xml, title: T{extra} }}\n")
+        };
+        let cases = [
+            (feed(", max_entries: 0"), 2, 55, "`max_entries: 0` would keep no entry"),
+            (feed(", max_entries: -1"), 2, 3, "expected usize"),
+            (feed(", max_per_day: 0"), 2, 55, "`max_per_day` must be a positive whole number"),
+            (feed(", max_per_day: -2"), 2, 55, "`max_per_day` must be a positive whole number"),
+            (
+                "channels:\n  social:\n    platform: mastodon\n    base_url: https://m.example\n    token: env:T\n    max_characters: 0\n".to_string(),
+                6,
+                5,
+                "`max_characters: 0` would hold every post as too long",
+            ),
+            (
+                format!("catch_up: 0s\n{}", feed("")),
+                1,
+                1,
+                "`catch_up: 0s` would miss every publication",
+            ),
+            (
+                format!("{}sync: {{ branch: main, every: 0s }}\n", feed("")),
+                3,
+                23,
+                "`sync.every` under a second",
+            ),
+        ];
+        for (text, line, column, message) in cases {
+            let loaded = load_files(files(&[(CHANNELS_FILE, &text), (POLICY_FILE, POLICY)]));
+            let d = &loaded.diagnostics[0];
+            assert_eq!(
+                (d.code, d.span.line, d.span.column),
+                ("config/invalid", line, column),
+                "{text}"
+            );
+            assert!(d.message.contains(message), "{text}: {}", d.message);
+            assert!(loaded.config.is_none(), "{text}");
+        }
+        // A schedule's catch-up: that schedule is left out, the others run.
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, CHANNELS),
+            (POLICY_FILE, POLICY),
+            (
+                "schedules/instant.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\ncatch_up: 0s\n",
+            ),
+            (
+                "schedules/ok.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\ncatch_up: 5m\n",
+            ),
+        ]));
+        let got: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code, d.span.line))
+            .collect();
+        assert_eq!(got, [("schedules/instant.yaml", "config/invalid", 4)]);
+        let names: Vec<_> = loaded
+            .config
+            .unwrap()
+            .schedules
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        assert_eq!(names, ["ok"]);
     }
 
     #[test]
