@@ -736,3 +736,69 @@ fn two_channels_with_one_name_stop_run_naming_both_lines() {
     );
     assert!(!repo.join("public/feed.xml").exists() && !repo.join("public/other.xml").exists());
 }
+
+/// Runs `healthcast ARGS` with stdout on a pipe that is closed after
+/// reading `lines` lines (0: at once, before the command writes), and
+/// returns its exit status and stderr.
+fn with_stdout_closed(args: &[&str], lines: usize) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = common::healthcast()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = BufReader::new(stdout);
+    for _ in 0..lines {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "{args:?} wrote a line");
+    }
+    drop(reader);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let example = env!("CARGO_MANIFEST_DIR");
+    // 365 days of the example content is far more than a pipe holds: the
+    // command is still writing when the reader goes.
+    let repo = TempRepo::new();
+    repo.news("due", Utc::now() - TimeDelta::minutes(5));
+    repo.news("later", Utc::now() + TimeDelta::hours(5));
+    let published = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&published.stdout).contains("published 1,"));
+    let root = repo.path().to_str().unwrap();
+    let cases: [(&[&str], usize); 8] = [
+        (&["--repo", example, "preview", "--days", "365"], 1),
+        (
+            &[
+                "--repo", example, "preview", "--days", "365", "--format", "json",
+            ],
+            1,
+        ),
+        (&["--repo", example, "check", "--format", "json"], 1),
+        (&["--repo", example, "check", "--format", "json"], 0),
+        (&["--repo", example, "check"], 0),
+        (&["--repo", root, "status"], 0),
+        (&["--repo", root, "status", "--format", "json"], 0),
+        (&["--repo", root, "run", "--once", "--dry-run"], 0),
+    ];
+    for (args, lines) in cases {
+        let (status, stderr) = with_stdout_closed(args, lines);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

@@ -25,10 +25,10 @@ pub fn freeze(repo: &Path, args: Args) -> Result<u8> {
     };
     std::fs::write(&path, format!("{reason}\n"))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    println!("publishing is frozen: {reason}");
-    println!(
+    outln!("publishing is frozen: {reason}")?;
+    outln!(
         "commit it so that every daemon sees it: git add {FREEZE_FILE} && git commit -m \"Freeze publishing\" && git push"
-    );
+    )?;
     Ok(0)
 }
 
@@ -54,18 +54,18 @@ pub fn unfreeze(repo: &Path) -> Result<u8> {
             .and_then(|head| head.entry(FREEZE_FILE).ok().flatten())
             .is_some();
     if removed {
-        println!("freeze lifted; slots that passed during it stay unsent");
+        outln!("freeze lifted; slots that passed during it stay unsent")?;
     } else if committed {
-        println!(
+        outln!(
             "HEAD still has {FREEZE_FILE}: a daemon publishing it stays frozen until its removal is committed"
-        );
+        )?;
     } else {
-        println!("publishing is not frozen ({FREEZE_FILE} does not exist)");
+        outln!("publishing is not frozen ({FREEZE_FILE} does not exist)")?;
     }
     if removed || committed {
-        println!(
+        outln!(
             "commit it: git rm -r --cached --ignore-unmatch {FREEZE_FILE}; git commit -am \"Lift the freeze\" && git push"
-        );
+        )?;
     }
     Ok(0)
 }

@@ -115,7 +115,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
 
     if args.once {
         let report = daemon.cycle(Utc::now()).await?;
-        println!(
+        outln!(
             "published {}, failed {}, held {}, missed {}, frozen {}{}",
             report.published,
             report.failed,
@@ -127,7 +127,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
             } else {
                 String::new()
             }
-        );
+        )?;
         return Ok(if report.failed > 0 {
             super::EXIT_CONTENT_ERRORS
         } else {
@@ -141,7 +141,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         None => None,
     };
     let (mut scheduler, ticks) = daemon::start_ticker().await?;
-    println!("running; Ctrl-C stops after the publications in flight");
+    outln!("running; Ctrl-C stops after the publications in flight")?;
     daemon.run_loop(ticks, shutdown_signal()).await?;
     if let Err(e) = scheduler.shutdown().await {
         warn!("cron scheduler did not shut down cleanly: {e}");
@@ -160,7 +160,7 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
         Some(commit) => format!("commit {}", &commit[..commit.len().min(12)]),
         None => "the work tree".to_string(),
     };
-    println!(
+    outln!(
         "healthcast {}: {} posts from {source}, {} schedules, channels: {}{}",
         env!("CARGO_PKG_VERSION"),
         repo.posts.len(),
@@ -176,12 +176,12 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
         } else {
             ""
         }
-    );
+    )?;
     if repo.error_count() > 0 {
-        println!(
+        outln!(
             "{} errors hold posts back; run `healthcast check` to see them",
             repo.error_count()
-        );
+        )?;
     }
     // Look a little ahead first: a frequent schedule fills ten lines in minutes.
     let mut upcoming = Vec::new();
@@ -193,22 +193,22 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
     }
     let shown: Vec<&Publication> = upcoming.iter().take(10).collect();
     if shown.is_empty() {
-        println!("nothing is planned in the next 14 days");
+        outln!("nothing is planned in the next 14 days")?;
     } else {
-        println!("next publications:");
+        outln!("next publications:")?;
         for p in shown {
             let what = match (&p.post, p.blocked.is_empty()) {
                 (Some(post), true) => post.clone(),
                 (Some(post), false) => format!("{post} (BLOCKED: {})", p.blocked.join("; ")),
                 (None, _) => format!("nothing ({})", p.blocked.join("; ")),
             };
-            println!(
+            outln!(
                 "  {}  {:<14} → {:<10} {what}",
                 p.at.with_timezone(&p.timezone)
                     .format("%a %Y-%m-%d %H:%M %Z"),
                 p.schedule.as_deref().unwrap_or("news"),
                 p.channel,
-            );
+            )?;
         }
     }
     Ok(())
