@@ -15,6 +15,39 @@ pub fn key(text: &str, path: &[&str]) -> Option<Span> {
     Some(Span::chars(line_index + 1, column + 1, len))
 }
 
+/// The span of the value of the key at `path` when it stands on the key's
+/// line (`cron: "0 0 9 * * *"`): the text inside quotes, or the plain value
+/// without a trailing comment. Otherwise the key's span.
+pub fn value(text: &str, path: &[&str]) -> Option<Span> {
+    let lines = lines(text);
+    let (line_index, column, len) = find_key(&lines, path)?;
+    let line = lines[line_index].trim_end_matches('\r');
+    let key_span = Span::chars(line_index + 1, column + 1, len);
+    // The key's own text may be quoted: the value starts after its colon.
+    let Some(colon) = line[column..].find(':').map(|c| column + c) else {
+        return Some(key_span);
+    };
+    let rest = &line[colon + 1..];
+    let start = colon + 1 + (rest.len() - rest.trim_start().len());
+    let value = &line[start..];
+    let (offset, shown) = match value.chars().next() {
+        Some(q @ ('"' | '\'')) => match value[1..].find(q) {
+            Some(end) => (1, &value[1..1 + end]),
+            None => (0, value),
+        },
+        Some(_) => (0, value.split(" #").next().unwrap_or(value).trim_end()),
+        None => return Some(key_span),
+    };
+    if shown.is_empty() {
+        return Some(key_span);
+    }
+    Some(Span::chars(
+        line_index + 1,
+        char_column(line, start + offset),
+        shown.chars().count(),
+    ))
+}
+
 /// The span of `item` in the value of the key at `path`: either inside a flow
 /// list on the key's line (`channels: [a, b]`) or as a block item (`- b`).
 pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
@@ -222,6 +255,16 @@ mod tests {
         assert_eq!(key(DOC, &["title"]), Some(Span::chars(1, 1, 5)));
         assert_eq!(key(DOC, &["image", "alt"]), Some(Span::chars(5, 3, 3)));
         assert_eq!(key(DOC, &["image", "missing"]), None);
+    }
+
+    #[test]
+    fn finds_a_value_on_its_key_s_line() {
+        let doc =
+            "cron: \"0 0 9 31 2 *\"   # never\nzone: UTC # here\nlist:\n  - a\nsingle: 'x y'\n";
+        assert_eq!(value(doc, &["cron"]), Some(Span::chars(1, 8, 12)));
+        assert_eq!(value(doc, &["zone"]), Some(Span::chars(2, 7, 3)));
+        assert_eq!(value(doc, &["list"]), Some(Span::chars(3, 1, 4)));
+        assert_eq!(value(doc, &["single"]), Some(Span::chars(5, 10, 3)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The `healthcast` binary: parse arguments, run a command, print the error
 //! chain once, exit 0 (ok), 1 (content or configuration errors) or 2 (usage).
+//! A closed stdout ends a command quietly with 0.
 
 use clap::Parser;
 use healthcast::cli::{self, Cli};
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli::dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
+        // The reader of our output went away (`| head -1`): that is where
+        // it chose to stop, not a failure (as ripgrep treats it).
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
@@ -43,4 +47,18 @@ fn main() -> ExitCode {
             ExitCode::from(cli::EXIT_CONTENT_ERRORS)
         }
     }
+}
+
+/// Whether writing command output failed because stdout was closed.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(BrokenPipe)
+    })
 }

@@ -18,6 +18,17 @@ pub enum Snapshot {
     Commit { root: PathBuf, commit: String },
 }
 
+/// What stands at a path of a snapshot ([`Snapshot::entry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    File,
+    Dir,
+    /// A symbolic link, whatever it points to (or nothing).
+    Symlink,
+    /// A FIFO, socket or device in the work tree; a submodule in a commit.
+    Other,
+}
+
 /// One file of the snapshot. `bytes` is `None` when the file is larger than
 /// [`MAX_FILE_BYTES`] (`size` says how large it is) or not read yet.
 #[derive(Debug, Clone)]
@@ -100,6 +111,68 @@ impl Snapshot {
                     .output()
                     .context("cannot run git cat-file")?;
                 Ok(output.status.success().then_some(output.stdout))
+            }
+        }
+    }
+
+    /// What stands at `path` (relative to the root), not following a
+    /// symbolic link: `None` when nothing does. An error means it cannot
+    /// be told (a folder that cannot be listed, git failing).
+    pub fn entry(&self, path: &str) -> Result<Option<Entry>> {
+        if !is_inside(path) {
+            bail!("`{path}` is not a path inside the repository");
+        }
+        match self {
+            Snapshot::WorkTree { root } => match std::fs::symlink_metadata(root.join(path)) {
+                Ok(meta) => {
+                    let kind = meta.file_type();
+                    Ok(Some(if kind.is_symlink() {
+                        Entry::Symlink
+                    } else if kind.is_dir() {
+                        Entry::Dir
+                    } else if kind.is_file() {
+                        Entry::File
+                    } else {
+                        Entry::Other
+                    }))
+                }
+                // A missing file, or a parent that is a file: nothing there.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(e).with_context(|| format!("cannot look at {path}")),
+            },
+            Snapshot::Commit { root, commit } => {
+                let output = Command::new("git")
+                    .arg("-C")
+                    .arg(root)
+                    .args(["ls-tree", "-z", "--full-tree", commit, "--", path])
+                    .output()
+                    .context("cannot run git ls-tree")?;
+                if !output.status.success() {
+                    bail!(
+                        "git ls-tree {commit} failed: {}",
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    );
+                }
+                // "<mode> <type> <object>\t<path>", NUL-terminated.
+                let listing = String::from_utf8_lossy(&output.stdout);
+                Ok(listing.split('\0').find_map(|record| {
+                    let (meta, name) = record.split_once('\t')?;
+                    let mut fields = meta.split_whitespace();
+                    let (mode, kind) = (fields.next()?, fields.next()?);
+                    (name == path).then_some(match (mode, kind) {
+                        ("120000", _) => Entry::Symlink,
+                        (_, "tree") => Entry::Dir,
+                        (_, "blob") => Entry::File,
+                        _ => Entry::Other,
+                    })
+                }))
             }
         }
     }

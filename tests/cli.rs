@@ -100,6 +100,10 @@ fn every_kind_of_bad_input_is_reported_and_valid_posts_still_preview() {
         "cron: \"0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n",
     );
     repo.write(
+        "schedules/f-never-fires.yaml",
+        "cron: \"0 0 9 31 2 *\"\ntimezone: UTC\nchannels: [public]\n",
+    );
+    repo.write(
         "schedules/g-bad-zone.yaml",
         "cron: \"0 0 9 * * *\"\ntimezone: Europe/Atlantis\nchannels: [public]\n",
     );
@@ -133,6 +137,7 @@ fn every_kind_of_bad_input_is_reported_and_valid_posts_still_preview() {
         ("content/d-latin1.md", "content/not-utf8", 2),
         ("content/e-huge.md", "content/too-large", 1),
         ("schedules/f-bad-cron.yaml", "config/bad-cron", 1),
+        ("schedules/f-never-fires.yaml", "config/bad-cron", 1),
         ("schedules/g-bad-zone.yaml", "config/bad-timezone", 2),
         (
             "schedules/h-missing-channel.yaml",
@@ -540,4 +545,264 @@ fn a_channel_s_max_per_day_and_min_gap_hold_the_rest_back() {
             .unwrap()
             .contains("min_gap")
     );
+}
+
+/// `run --once` on `repo` with a due news item: nothing may be published,
+/// and preview must show the freeze on an upcoming one.
+fn assert_frozen(repo: &TempRepo, what: &str, preview_args: &[&str]) {
+    let out = healthcast(repo).args(["run", "--once"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "published 0, failed 0, unknown 0, unconfirmed 0, held 0, missed 0, frozen 1"
+        ),
+        "{what}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !repo.join("public/feed.xml").exists(),
+        "{what}: nothing was published"
+    );
+    let preview = healthcast(repo)
+        .args(["preview", "--days", "1"])
+        .args(preview_args)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&preview.stdout).contains("BLOCKED: frozen: "),
+        "{what}: {}",
+        String::from_utf8_lossy(&preview.stdout)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn anything_at_the_freeze_path_freezes_in_the_work_tree() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    use std::path::Path;
+    type Make = fn(&Path);
+    let cases: [(&str, Make); 7] = [
+        ("a directory", |p| std::fs::create_dir(p).unwrap()),
+        ("a dangling symlink", |p| {
+            symlink("no-such-file", p).unwrap()
+        }),
+        ("a symlink to a directory", |p| {
+            symlink("../content", p).unwrap()
+        }),
+        ("a file that is not UTF-8", |p| {
+            std::fs::write(p, b"\xff\xfe incident\n").unwrap()
+        }),
+        ("an empty file", |p| std::fs::write(p, "").unwrap()),
+        // Unreadable for anyone but root (who still reads it: frozen either way).
+        ("an unreadable file", |p| {
+            std::fs::write(p, "incident\n").unwrap();
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        }),
+        // Reading a FIFO would block until a writer came: it must not be read.
+        ("a FIFO", |p| {
+            let made = std::process::Command::new("mkfifo")
+                .arg(p)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }),
+    ];
+    for (what, make) in cases {
+        let repo = TempRepo::new();
+        repo.news("due", Utc::now() - TimeDelta::minutes(5));
+        repo.news("upcoming", Utc::now() + TimeDelta::hours(2));
+        make(&repo.join("schedules/FREEZE"));
+        assert_frozen(&repo, what, &[]);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn anything_at_the_freeze_path_freezes_in_the_published_commit() {
+    type Make = fn(&TempRepo);
+    let cases: [(&str, Make); 3] = [
+        ("a directory", |r| {
+            r.write("schedules/FREEZE/why.txt", "incident\n")
+        }),
+        ("a dangling symlink", |r| {
+            std::os::unix::fs::symlink("no-such-file", r.join("schedules/FREEZE")).unwrap()
+        }),
+        ("a file that is not UTF-8", |r| {
+            std::fs::write(r.join("schedules/FREEZE"), b"\xff incident\n").unwrap()
+        }),
+    ];
+    for (what, make) in cases {
+        let repo = TempRepo::new();
+        repo.news("due", Utc::now() - TimeDelta::minutes(5));
+        repo.news("upcoming", Utc::now() + TimeDelta::hours(2));
+        make(&repo);
+        repo.commit_all();
+        // Only the commit has it now: the daemon publishes HEAD.
+        let path = repo.join("schedules/FREEZE");
+        if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+        assert_frozen(&repo, what, &["--ref", "HEAD"]);
+    }
+}
+
+#[test]
+fn unfreeze_says_what_still_freezes() {
+    let repo = TempRepo::new();
+    repo.tip("a");
+    repo.write("schedules/FREEZE/why.txt", "incident\n");
+    let out = healthcast(&repo).arg("unfreeze").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is a directory") && stderr.contains("rm -r schedules/FREEZE"),
+        "{stderr}"
+    );
+    assert!(repo.join("schedules/FREEZE/why.txt").exists(), "left alone");
+
+    repo.commit_all();
+    std::fs::remove_dir_all(repo.join("schedules/FREEZE")).unwrap();
+    let out = healthcast(&repo).arg("unfreeze").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("HEAD still has schedules/FREEZE") && stdout.contains("git rm -r --cached"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_front_matter_key_written_twice_names_both_lines_and_holds_only_that_post() {
+    let repo = TempRepo::new();
+    repo.tip("good");
+    repo.write(
+        "content/tips/twice.md",
+        "---\ntitle: First\nkind: tip\noverrides:\n  feed: { text: A }\n  feed: { skip: true }\ntitle: Second\n---\nBody\n",
+    );
+    let out = healthcast(&repo)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out.stdout);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["file"], "content/tips/twice.md");
+    assert_eq!(d["code"], "frontmatter/duplicate-key");
+    // The first repeat in the file: `feed` under `overrides` (a map serde
+    // alone would let the second silently replace), at the file's lines.
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(6), Some(3))
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("`feed` in `overrides`: first at line 5, again at line 6"),
+        "{message}"
+    );
+    let posts: Vec<&str> = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(posts, ["tips/good"]);
+
+    repo.write(
+        "content/tips/twice.md",
+        "---\ntitle: First\nkind: tip\ntitle: Second\n---\nBody\n",
+    );
+    let out = healthcast(&repo).arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("error[frontmatter/duplicate-key]: duplicate key `title`: first at line 2, again at line 4")
+            && text.contains("  --> content/tips/twice.md:4:1\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn two_channels_with_one_name_stop_run_naming_both_lines() {
+    let repo = TempRepo::new();
+    repo.news("due", Utc::now() - TimeDelta::minutes(5));
+    repo.write(
+        "schedules/channels.yaml",
+        "timezone: UTC\nchannels:\n  site-feed: { platform: feed, path: public/feed.xml, title: A }\n  site-feed: { platform: feed, path: public/other.xml, title: B }\ngroups:\n  public: [site-feed]\n",
+    );
+    let out = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[config/duplicate-key]: duplicate key `site-feed` in `channels`: first at line 3, again at line 4")
+            && stderr.contains("--> schedules/channels.yaml:4:3"),
+        "{stderr}"
+    );
+    assert!(!repo.join("public/feed.xml").exists() && !repo.join("public/other.xml").exists());
+}
+
+/// Runs `healthcast ARGS` with stdout on a pipe that is closed after
+/// reading `lines` lines (0: at once, before the command writes), and
+/// returns its exit status and stderr.
+fn with_stdout_closed(args: &[&str], lines: usize) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = common::healthcast()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = BufReader::new(stdout);
+    for _ in 0..lines {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "{args:?} wrote a line");
+    }
+    drop(reader);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let example = env!("CARGO_MANIFEST_DIR");
+    // 365 days of the example content is far more than a pipe holds: the
+    // command is still writing when the reader goes.
+    let repo = TempRepo::new();
+    repo.news("due", Utc::now() - TimeDelta::minutes(5));
+    repo.news("later", Utc::now() + TimeDelta::hours(5));
+    let published = healthcast(&repo).args(["run", "--once"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&published.stdout).contains("published 1,"));
+    let root = repo.path().to_str().unwrap();
+    let cases: [(&[&str], usize); 8] = [
+        (&["--repo", example, "preview", "--days", "365"], 1),
+        (
+            &[
+                "--repo", example, "preview", "--days", "365", "--format", "json",
+            ],
+            1,
+        ),
+        (&["--repo", example, "check", "--format", "json"], 1),
+        (&["--repo", example, "check", "--format", "json"], 0),
+        (&["--repo", example, "check"], 0),
+        (&["--repo", root, "status"], 0),
+        (&["--repo", root, "status", "--format", "json"], 0),
+        (&["--repo", root, "run", "--once", "--dry-run"], 0),
+    ];
+    for (args, lines) in cases {
+        let (status, stderr) = with_stdout_closed(args, lines);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+    }
 }

@@ -340,6 +340,124 @@ async fn a_secret_reaches_neither_the_log_nor_the_ledger_even_when_the_platform_
     }
 }
 
+/// A careless webhook server that repeats the request's path and query in
+/// its error, as they came, percent-encoded and with JSON's escaped slashes
+/// (Slack echoing `/services/T…/B…/<token>`, Discord `/api/webhooks/<id>/<token>`).
+struct EchoPath {
+    status: u16,
+    json: bool,
+}
+
+impl Respond for EchoPath {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let url = &request.url;
+        let asked = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        };
+        let encoded: String = asked
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let text = format!(
+            "no webhook at {asked} (url={encoded}, raw={})",
+            asked.replace('/', "\\/")
+        );
+        let response = ResponseTemplate::new(self.status);
+        if self.json {
+            // Discord reads `message`, Teams `error.message`.
+            response.set_body_json(json!({"message": text, "code": 50027, "error": {"code": "NotFound", "message": text}}))
+        } else {
+            response.set_body_string(text)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_tokens_a_platform_echoes_in_its_error_reach_no_log_status_or_alert() {
+    const SLACK_TOKEN: &str = "aB3dE5fG7hJ9kL1mN3pQ5rS7";
+    const DISCORD_TOKEN: &str = "abcdefTOKEN0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn";
+    const FLOW_ID: &str = "0123456789abcdef0123456789abcdef";
+    const TEAMS_SIG: &str = "TeamsSig0123456789abcdefABCDEF-_xyz";
+    let server = MockServer::start().await;
+    for (prefix, status, json) in [
+        ("^/services/", 400, false),
+        ("^/api/webhooks/", 401, true),
+        ("^/workflows/", 500, true),
+    ] {
+        Mock::given(method("POST"))
+            .and(wiremock::matchers::path_regex(prefix))
+            .respond_with(EchoPath { status, json })
+            .mount(&server)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let secret = |name: &str, url: String| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, url).unwrap();
+        file.display().to_string()
+    };
+    let uri = server.uri();
+    let slack = secret("slack", format!("{uri}/services/T0000/B0000/{SLACK_TOKEN}"));
+    let discord = secret(
+        "discord",
+        format!("{uri}/api/webhooks/123456789012345678/{DISCORD_TOKEN}"),
+    );
+    let teams = secret(
+        "teams",
+        format!(
+            "{uri}/workflows/{FLOW_ID}/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={TEAMS_SIG}"
+        ),
+    );
+    let repo = TempRepo::new();
+    repo.write(
+        "schedules/channels.yaml",
+        &format!(
+            "timezone: UTC\nchannels:\n  slack: {{ platform: slack, webhook: \"file:{slack}\" }}\n  discord: {{ platform: discord, webhook: \"file:{discord}\" }}\n  teams: {{ platform: teams, webhook: \"file:{teams}\" }}\ngroups:\n  public: [slack, discord, teams]\nalerts:\n  - log_file: alerts.log\n"
+        ),
+    );
+    repo.news("due", Utc::now() - TimeDelta::minutes(2));
+    let (out, status) = run_once(&repo).await;
+    assert!(out.contains("published 0, failed 2, unknown 1"), "{out}");
+    let errors: Vec<&str> = status["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["error"].as_str())
+        .collect();
+    assert_eq!(errors.len(), 3, "{status}");
+    assert!(
+        errors.iter().all(|e| e.contains("[redacted]")),
+        "the echoed paths are there, scrubbed: {errors:?}"
+    );
+    let alerts = std::fs::read_to_string(repo.join("alerts.log")).unwrap();
+    assert!(
+        alerts.contains("\"failed\"") && alerts.contains("\"unknown\""),
+        "{alerts}"
+    );
+    let ledger = std::fs::read(repo.join(".healthcast/ledger.sqlite")).unwrap_or_default();
+    let wal = std::fs::read(repo.join(".healthcast/ledger.sqlite-wal")).unwrap_or_default();
+    let ledger = String::from_utf8_lossy(&[ledger, wal].concat()).into_owned();
+    for token in [SLACK_TOKEN, DISCORD_TOKEN, FLOW_ID, TEAMS_SIG] {
+        assert!(!out.contains(token), "{token} in the log: {out}");
+        assert!(
+            !status.to_string().contains(token),
+            "{token} in status: {status}"
+        );
+        assert!(
+            !alerts.contains(token),
+            "{token} in the alert log: {alerts}"
+        );
+        assert!(!ledger.contains(token), "{token} in the ledger");
+    }
+}
+
 /// A Mastodon server on a raw socket, to do what an HTTP mock cannot: take
 /// the first status, create it, and drop the connection without an answer.
 /// A repeated Idempotency-Key answers the status created first, as Mastodon

@@ -79,16 +79,16 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
             serde_json::to_writer_pretty(&mut stdout, &output)?;
             writeln!(stdout)?;
         }
-        Format::Sarif => println!(
+        Format::Sarif => outln!(
             "{}",
             serde_json::to_string_pretty(&formats::sarif(&diagnostics))?
-        ),
-        Format::Github => print!("{}", formats::github(&diagnostics)),
+        )?,
+        Format::Github => out!("{}", formats::github(&diagnostics))?,
         Format::Human => {
             let owned: Vec<Diagnostic> = diagnostics.iter().map(|d| (*d).clone()).collect();
-            print!("{}", diagnostic::render_human(&owned, &loaded.sources));
+            out!("{}", diagnostic::render_human(&owned, &loaded.sources))?;
             for s in &suppressions {
-                println!(
+                outln!(
                     "suppressed: {} at {}:{} ({} finding{}): \"{}\"",
                     s.code,
                     s.file,
@@ -96,14 +96,14 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
                     s.suppressed,
                     if s.suppressed == 1 { "" } else { "s" },
                     s.reason
-                );
+                )?;
             }
             let warnings = diagnostics.len() - errors;
             let posts = loaded.posts.iter().filter(|p| selected(&p.file)).count();
-            println!(
+            outln!(
                 "checked {posts} posts: {errors} errors, {warnings} warnings, {} suppressions",
                 suppressions.len()
-            );
+            )?;
         }
     }
     Ok(if errors > 0 { EXIT_CONTENT_ERRORS } else { 0 })

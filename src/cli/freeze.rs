@@ -5,7 +5,8 @@
 //! branch stops when the commit reaches it.
 
 use crate::daemon::FREEZE_FILE;
-use anyhow::{Context, Result};
+use crate::source::Snapshot;
+use anyhow::{Context, Result, bail};
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -24,27 +25,47 @@ pub fn freeze(repo: &Path, args: Args) -> Result<u8> {
     };
     std::fs::write(&path, format!("{reason}\n"))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    println!("publishing is frozen: {reason}");
-    println!(
+    outln!("publishing is frozen: {reason}")?;
+    outln!(
         "commit it so that every daemon sees it: git add {FREEZE_FILE} && git commit -m \"Freeze publishing\" && git push"
-    );
+    )?;
     Ok(0)
 }
 
 pub fn unfreeze(repo: &Path) -> Result<u8> {
     let path = repo.join(FREEZE_FILE);
-    match std::fs::remove_file(&path) {
-        Ok(()) => {
-            println!("freeze lifted; slots that passed during it stay unsent");
-            println!(
-                "commit it: git rm --cached --ignore-unmatch {FREEZE_FILE}; git commit -am \"Lift the freeze\" && git push"
-            );
-            Ok(0)
+    let removed = match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        // Anything at the path freezes; a directory may hold someone's notes.
+        Ok(meta) if meta.is_dir() => bail!(
+            "{} is a directory, which freezes publishing as the file does; remove it yourself (rm -r {FREEZE_FILE}) once nothing in it is needed",
+            path.display()
+        ),
+        _ => {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            true
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("publishing is not frozen ({FREEZE_FILE} does not exist)");
-            Ok(0)
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    };
+    // A daemon publishing HEAD stays frozen while the commit has the file.
+    let committed = super::is_git(repo)
+        && Snapshot::at_ref(repo, "HEAD")
+            .ok()
+            .and_then(|head| head.entry(FREEZE_FILE).ok().flatten())
+            .is_some();
+    if removed {
+        outln!("freeze lifted; slots that passed during it stay unsent")?;
+    } else if committed {
+        outln!(
+            "HEAD still has {FREEZE_FILE}: a daemon publishing it stays frozen until its removal is committed"
+        )?;
+    } else {
+        outln!("publishing is not frozen ({FREEZE_FILE} does not exist)")?;
     }
+    if removed || committed {
+        outln!(
+            "commit it: git rm -r --cached --ignore-unmatch {FREEZE_FILE}; git commit -am \"Lift the freeze\" && git push"
+        )?;
+    }
+    Ok(0)
 }

@@ -1,5 +1,26 @@
 //! The command line: one file per command. `main.rs` parses, dispatches and
 //! prints the error chain once; commands return the exit code.
+//!
+//! Command output goes through `outln!` and `out!` (defined here, so in
+//! scope in every command's file), never `println!`: a closed stdout
+//! (`healthcast preview | head -1`) is then an error the command returns,
+//! and `main.rs` ends on it quietly, instead of a panic.
+
+/// `println!` to stdout that returns the write's `io::Result`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` to stdout that returns the write's `io::Result`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 pub mod check;
 pub mod freeze;

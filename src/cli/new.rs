@@ -52,10 +52,10 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
     std::fs::create_dir_all(path.parent().unwrap_or(repo))
         .with_context(|| format!("cannot create the folder for {}", path.display()))?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("created {}", path.display());
-    println!(
+    outln!("created {}", path.display())?;
+    outln!(
         "next: write the text, add sources, have it reviewed (the `review:` line), then run `healthcast check`"
-    );
+    )?;
     Ok(0)
 }
 

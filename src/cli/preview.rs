@@ -110,12 +110,12 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         .collect();
     match args.format {
         Format::Json => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({ "publications": entries }))?
-            );
+            )?;
         }
-        Format::Text => print!("{}", text(&entries, &loaded, from, until)),
+        Format::Text => out!("{}", text(&entries, &loaded, from, until))?,
     }
     Ok(if loaded.error_count() > 0 {
         EXIT_CONTENT_ERRORS

@@ -50,13 +50,13 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         },
     };
     ledger.resolve(&args.key, &outcome, Utc::now()).await?;
-    println!(
+    outln!(
         "{} is now {}",
         args.key,
         match args.outcome {
             Resolution::Published => "published",
             Resolution::Failed => "failed",
         }
-    );
+    )?;
     Ok(0)
 }

@@ -126,7 +126,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         let (settled, unconfirmed) = daemon.finish_read_backs().await?;
         report.absorb(&settled);
         report.unconfirmed = unconfirmed;
-        println!(
+        outln!(
             "published {}, failed {}, unknown {}, unconfirmed {}, held {}, missed {}, frozen {}{}",
             report.published,
             report.failed,
@@ -140,7 +140,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
             } else {
                 String::new()
             }
-        );
+        )?;
         return Ok(once_exit_code(&report, &daemon));
     }
 
@@ -150,7 +150,7 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         None => None,
     };
     let (mut scheduler, ticks) = daemon::start_ticker().await?;
-    println!("running; Ctrl-C stops after the publications in flight");
+    outln!("running; Ctrl-C stops after the publications in flight")?;
     daemon.run_loop(ticks, shutdown_signal()).await?;
     if let Err(e) = scheduler.shutdown().await {
         warn!("cron scheduler did not shut down cleanly: {e}");
@@ -183,7 +183,7 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
         Some(commit) => format!("commit {}", &commit[..commit.len().min(12)]),
         None => "the work tree".to_string(),
     };
-    println!(
+    outln!(
         "healthcast {}: {} posts from {source}, {} schedules, channels: {}{}",
         env!("CARGO_PKG_VERSION"),
         repo.posts.len(),
@@ -199,26 +199,26 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
         } else {
             ""
         }
-    );
+    )?;
     if daemon.ledger_was_new() && daemon.new_ledger_meant() {
-        println!(
+        outln!(
             "new ledger: {} (--new-ledger): what is due within catch-up is sent without reading the channels back",
             daemon.ledger_path().display()
-        );
+        )?;
     } else if daemon.ledger_was_new() {
-        println!(
+        outln!(
             "NEW LEDGER: {} holds no publications. If posts went out before under another ledger, what is due now is first looked for on its channel, and held where a channel cannot be read back; `run --new-ledger` says the ledger is meant to be new.",
             daemon.ledger_path().display()
-        );
+        )?;
     }
     for (channel, why) in daemon.broken_channels() {
-        println!("channel {channel} cannot work: {why}; its publications are held");
+        outln!("channel {channel} cannot work: {why}; its publications are held")?;
     }
     if repo.error_count() > 0 {
-        println!(
+        outln!(
             "{} errors hold posts back; run `healthcast check` to see them",
             repo.error_count()
-        );
+        )?;
     }
     // Look a little ahead first: a frequent schedule fills ten lines in minutes.
     let mut upcoming = Vec::new();
@@ -230,22 +230,22 @@ async fn print_start(daemon: &Daemon, dry_run: bool) -> Result<()> {
     }
     let shown: Vec<&Publication> = upcoming.iter().take(10).collect();
     if shown.is_empty() {
-        println!("nothing is planned in the next 14 days");
+        outln!("nothing is planned in the next 14 days")?;
     } else {
-        println!("next publications:");
+        outln!("next publications:")?;
         for p in shown {
             let what = match (&p.post, p.blocked.is_empty()) {
                 (Some(post), true) => post.clone(),
                 (Some(post), false) => format!("{post} (BLOCKED: {})", p.blocked.join("; ")),
                 (None, _) => format!("nothing ({})", p.blocked.join("; ")),
             };
-            println!(
+            outln!(
                 "  {}  {:<14} → {:<10} {what}",
                 p.at.with_timezone(&p.timezone)
                     .format("%a %Y-%m-%d %H:%M %Z"),
                 p.schedule.as_deref().unwrap_or("news"),
                 p.channel,
-            );
+            )?;
         }
     }
     Ok(())

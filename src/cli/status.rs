@@ -34,17 +34,17 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     let path = super::ledger_path(repo, args.ledger.as_deref());
     let Some(ledger) = Ledger::open_existing(&path).await? else {
         match args.format {
-            Format::Json => println!(
+            Format::Json => outln!(
                 "{}",
                 serde_json::to_string_pretty(&Output {
                     recent: vec![],
                     attention: vec![]
                 })?
-            ),
-            Format::Text => println!(
+            )?,
+            Format::Text => outln!(
                 "no ledger at {} yet: nothing has been published",
                 path.display()
-            ),
+            )?,
         }
         return Ok(0);
     };
@@ -54,11 +54,11 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         attention.extend(ledger.in_state(state).await?);
     }
     match args.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&Output { recent, attention })?
-        ),
-        Format::Text => print!("{}", text(&recent, &attention)),
+        )?,
+        Format::Text => out!("{}", text(&recent, &attention))?,
     }
     Ok(0)
 }

@@ -223,11 +223,36 @@ pub fn channel(
             format!("channel `{name}`: {message}"),
         ))
     };
+    // A count that can only be a mistake at 0 (it would silently keep one
+    // entry, or hold every post): an error at the key.
+    let zero = |key: &str, what: &str| {
+        Box::new(Diagnostic::error(
+            file,
+            at(&["channels", name, key]),
+            "config/invalid",
+            format!("channel `{name}`: `{key}: 0` {what}"),
+        ))
+    };
     let settings = match platform.as_str() {
-        "feed" => ChannelSettings::Feed(platform_settings(file, text, name, map)?),
+        "feed" => {
+            let settings: FeedSettings = platform_settings(file, text, name, map)?;
+            if settings.max_entries == 0 {
+                return Err(zero(
+                    "max_entries",
+                    "would keep no entry in the feed; write 1 or more (the default is 50)",
+                ));
+            }
+            ChannelSettings::Feed(settings)
+        }
         "mastodon" => {
             let settings: publish::mastodon::Settings = platform_settings(file, text, name, map)?;
             endpoint("base_url", &settings.base_url)?;
+            if settings.max_characters == Some(0) {
+                return Err(zero(
+                    "max_characters",
+                    "would hold every post as too long; leave it out to use the instance's own limit, or write that limit (e.g. 500)",
+                ));
+            }
             ChannelSettings::Mastodon(settings)
         }
         "bluesky" => {

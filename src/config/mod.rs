@@ -239,6 +239,23 @@ fn build(
             ));
         }
     }
+    d.extend(too_short_catch_up(CHANNELS_FILE, ch_text, file.catch_up));
+    if file
+        .sync
+        .as_ref()
+        .and_then(|s| s.every)
+        .is_some_and(|every| every.0 < TimeDelta::seconds(1))
+    {
+        d.push(
+            Diagnostic::error(
+                CHANNELS_FILE,
+                locate::key(ch_text, &["sync", "every"]).unwrap_or(at(&["sync"])),
+                "config/invalid",
+                "`sync.every` under a second would fetch the remote without pause",
+            )
+            .with_help("write e.g. `every: 30s` or `every: 1m` (the default is 30s)"),
+        );
+    }
     if let Some(problem) = file.sync.as_ref().and_then(SyncSettings::problem) {
         d.push(
             Diagnostic::error(CHANNELS_FILE, at(&["sync"]), "config/invalid", problem)
@@ -280,10 +297,11 @@ fn build_schedule(
     let raw: schedule::ScheduleFile = parse_yaml(path, text, d)?;
     let at = |key: &str| locate::key(text, &[key]).unwrap_or(Span::point(1, 1));
     let mut ok = true;
+    let cron_at = locate::value(text, &["cron"]).unwrap_or(Span::point(1, 1));
     let cron = schedule::parse_cron(&raw.cron)
         .map_err(|message| {
             d.push(
-                Diagnostic::error(path, at("cron"), "config/bad-cron", message)
+                Diagnostic::error(path, cron_at, "config/bad-cron", message)
                     .with_help("fields: seconds minutes hours day-of-month month day-of-week, e.g. \"0 0 9 * * Mon-Fri\""),
             )
         })
@@ -298,6 +316,20 @@ fn build_schedule(
             ))
         })
         .ok();
+    // A pattern that parses but names no real date (31 February) would
+    // leave the schedule silent for ever. Checked from now, in the
+    // schedule's zone (UTC when the zone is wrong: dates exist in every zone).
+    let cron = cron.filter(|cron| {
+        let zone = timezone.unwrap_or(Tz::UTC);
+        schedule::check_fires(cron, &raw.cron, zone, chrono::Utc::now())
+            .map_err(|message| {
+                d.push(
+                    Diagnostic::error(path, cron_at, "config/bad-cron", message)
+                        .with_help("fix the day-of-month and month fields so that they name a real date (February has no 30th or 31st; April, June, September and November no 31st; `L` is the last day of the month, e.g. \"0 0 9 L 2 *\"), or delete the schedule"),
+                )
+            })
+            .is_ok()
+    });
     let (expanded, unknown) = expand(channels, groups, &raw.channels);
     for name in &unknown {
         d.push(unknown_channel(
@@ -317,6 +349,10 @@ fn build_schedule(
             "config/invalid",
             "the schedule names no channels",
         ));
+        ok = false;
+    }
+    if let Some(problem) = too_short_catch_up(path, text, raw.catch_up) {
+        d.push(problem);
         ok = false;
     }
     if raw.pick.kind.is_some_and(|k| k.is_timed()) {
@@ -358,6 +394,28 @@ fn build_schedule(
     })
 }
 
+/// A `catch_up` under a second can only be a mistake: the daemon wakes
+/// about once a second, so every slot is a little late and would be missed.
+fn too_short_catch_up(
+    file: &str,
+    text: &str,
+    catch_up: Option<duration::ConfigDuration>,
+) -> Option<Diagnostic> {
+    let short = catch_up.filter(|c| c.0 < TimeDelta::seconds(1))?;
+    Some(
+        Diagnostic::error(
+            file,
+            locate::key(text, &["catch_up"]).unwrap_or(Span::point(1, 1)),
+            "config/invalid",
+            format!(
+                "`catch_up: {}` would miss every publication: healthcast wakes about once a second, so a slot is always a little late",
+                duration::display(short.0)
+            ),
+        )
+        .with_help("write how late a publication may still go out, e.g. `catch_up: 30m` (the default is 1h)"),
+    )
+}
+
 fn unknown_channel(
     file: &str,
     text: &str,
@@ -397,7 +455,11 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
 
 fn yaml_diagnostic(path: &str, e: &YamlError) -> Diagnostic {
     let span = Span::point(e.line.unwrap_or(1), e.column.unwrap_or(1));
-    if channels::unknown_field(&e.message).is_some() {
+    if let Some(duplicate) = &e.duplicate {
+        let span = Span::chars(span.line, span.column, duplicate.key.chars().count());
+        Diagnostic::error(path, span, "config/duplicate-key", e.message.clone())
+            .with_help("keep one of the two; if both are meant, give one another name")
+    } else if channels::unknown_field(&e.message).is_some() {
         Diagnostic::error(path, span, "config/unknown-key", e.message.clone())
             .with_help("remove the key or fix its spelling; see README \"Configuration\"")
     } else if e.message.starts_with("missing field") {
@@ -477,7 +539,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("schedules/a.yaml", "config/bad-cron", 2, 1),
+                ("schedules/a.yaml", "config/bad-cron", 2, 8),
                 ("schedules/b.yaml", "config/bad-timezone", 2, 1),
                 ("schedules/c.yaml", "config/unknown-channel", 5, 5),
                 ("schedules/d.yaml", "config/unknown-key", 4, 1),
@@ -486,6 +548,184 @@ mod tests {
         assert!(loaded.diagnostics[0].message.contains("seconds field"));
         let config = loaded.config.unwrap();
         let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ok"]);
+    }
+
+    #[test]
+    fn a_cron_that_never_fires_is_reported_at_its_value_and_left_out() {
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, CHANNELS),
+            (POLICY_FILE, POLICY),
+            (
+                "schedules/leap.yaml",
+                "timezone: America/New_York\ncron: \"0 0 9 31 2 *\"\nchannels: [public]\n",
+            ),
+            (
+                "schedules/thirtieth.yaml",
+                "cron: '0 0 0 30 2 *'\ntimezone: UTC\nchannels: [public]\n",
+            ),
+            (
+                "schedules/ok.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n",
+            ),
+        ]));
+        let got: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code, d.span.line, d.span.column))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("schedules/leap.yaml", "config/bad-cron", 2, 8),
+                ("schedules/thirtieth.yaml", "config/bad-cron", 1, 8),
+            ]
+        );
+        let d = &loaded.diagnostics[0];
+        assert!(
+            d.message.contains("`0 0 9 31 2 *` never fires"),
+            "{}",
+            d.message
+        );
+        assert!(d.help.as_deref().unwrap_or("").contains("day-of-month"));
+        let config = loaded.config.unwrap();
+        let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ok"], "the other schedules still run");
+    }
+
+    #[test]
+    fn a_key_written_twice_in_any_config_file_names_both_lines() {
+        let schedule = "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\n";
+        let cases = [
+            (
+                CHANNELS_FILE,
+                "channels:\n  site-feed: { platform: feed, path: a.xml, title: A }\n  site-feed: { platform: feed, path: b.xml, title: B }\n",
+                (
+                    3,
+                    3,
+                    "`site-feed` in `channels`: first at line 2, again at line 3",
+                ),
+            ),
+            (
+                CHANNELS_FILE,
+                "channels:\n  site-feed: { platform: feed, path: a.xml, title: A }\ngroups:\n  public: [site-feed]\n  public: []\n",
+                (5, 3, "`public` in `groups`: first at line 4"),
+            ),
+            (
+                CHANNELS_FILE,
+                "channels:\n  site-feed:\n    platform: feed\n    path: a.xml\n    title: A\n    path: b.xml\n",
+                (6, 5, "`path` in `channels.site-feed`: first at line 4"),
+            ),
+            (
+                CHANNELS_FILE,
+                "timezone: UTC\nchannels: {}\ntimezone: Europe/Paris\n",
+                (3, 1, "`timezone`: first at line 1"),
+            ),
+            (
+                POLICY_FILE,
+                "reviewers: [\"Dr. A\"]\nseverity:\n  access: error\n  access: off\n",
+                (4, 3, "`access` in `severity`: first at line 3"),
+            ),
+            (
+                "schedules/tips.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\ncron: \"0 0 17 * * *\"\n",
+                (4, 1, "`cron`: first at line 1, again at line 4"),
+            ),
+        ];
+        for (file, text, (line, column, message)) in cases {
+            let mut list = vec![
+                (CHANNELS_FILE, CHANNELS),
+                (POLICY_FILE, POLICY),
+                ("schedules/ok.yaml", schedule),
+            ];
+            list.retain(|(f, _)| *f != file);
+            list.push((file, text));
+            let loaded = load_files(files(&list));
+            let d = &loaded.diagnostics[0];
+            assert_eq!(
+                (d.file.as_str(), d.code, d.span.line, d.span.column),
+                (file, "config/duplicate-key", line, column),
+                "{text}"
+            );
+            assert!(d.message.contains(message), "{}", d.message);
+            assert!(d.help.is_some());
+            if file == "schedules/tips.yaml" {
+                // A broken schedule is left out; the others run.
+                let config = loaded.config.unwrap();
+                let names: Vec<_> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+                assert_eq!(names, ["ok"]);
+            } else {
+                assert!(loaded.config.is_none(), "nothing runs on a broken {file}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_and_durations_that_can_only_be_mistakes_are_errors_at_their_key() {
+        let feed = |extra: &str| {
+            format!("channels:\n  site-feed: {{ platform: feed, path: f.xml, title: T{extra} }}\n")
+        };
+        let cases = [
+            (feed(", max_entries: 0"), 2, 55, "`max_entries: 0` would keep no entry"),
+            (feed(", max_entries: -1"), 2, 3, "expected usize"),
+            (feed(", max_per_day: 0"), 2, 55, "`max_per_day` must be a positive whole number"),
+            (feed(", max_per_day: -2"), 2, 55, "`max_per_day` must be a positive whole number"),
+            (
+                "channels:\n  social:\n    platform: mastodon\n    base_url: https://m.example\n    token: env:T\n    max_characters: 0\n".to_string(),
+                6,
+                5,
+                "`max_characters: 0` would hold every post as too long",
+            ),
+            (
+                format!("catch_up: 0s\n{}", feed("")),
+                1,
+                1,
+                "`catch_up: 0s` would miss every publication",
+            ),
+            (
+                format!("{}sync: {{ branch: main, every: 0s }}\n", feed("")),
+                3,
+                23,
+                "`sync.every` under a second",
+            ),
+        ];
+        for (text, line, column, message) in cases {
+            let loaded = load_files(files(&[(CHANNELS_FILE, &text), (POLICY_FILE, POLICY)]));
+            let d = &loaded.diagnostics[0];
+            assert_eq!(
+                (d.code, d.span.line, d.span.column),
+                ("config/invalid", line, column),
+                "{text}"
+            );
+            assert!(d.message.contains(message), "{text}: {}", d.message);
+            assert!(loaded.config.is_none(), "{text}");
+        }
+        // A schedule's catch-up: that schedule is left out, the others run.
+        let loaded = load_files(files(&[
+            (CHANNELS_FILE, CHANNELS),
+            (POLICY_FILE, POLICY),
+            (
+                "schedules/instant.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\ncatch_up: 0s\n",
+            ),
+            (
+                "schedules/ok.yaml",
+                "cron: \"0 0 9 * * *\"\ntimezone: UTC\nchannels: [public]\ncatch_up: 5m\n",
+            ),
+        ]));
+        let got: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code, d.span.line))
+            .collect();
+        assert_eq!(got, [("schedules/instant.yaml", "config/invalid", 4)]);
+        let names: Vec<_> = loaded
+            .config
+            .unwrap()
+            .schedules
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
         assert_eq!(names, ["ok"]);
     }
 

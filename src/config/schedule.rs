@@ -3,7 +3,7 @@
 
 use super::duration::ConfigDuration;
 use crate::content::Kind;
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -83,10 +83,78 @@ pub fn parse_cron(text: &str) -> Result<Cron, String> {
         .map_err(|e| format!("cron `{text}` is not valid: {e}"))
 }
 
+/// How far ahead a schedule must have a slot. The Gregorian calendar
+/// repeats every 400 years, dates and weekdays alike, so a pattern without
+/// a year field that has no slot in that span has none ever (31 February,
+/// 30 February, 31 April); one that fires rarely but really (the fifth
+/// Friday of February) is found well within it.
+pub const NEVER_FIRES_YEARS: i64 = 400;
+
+/// `Err` with the message when `cron` has no slot, in `timezone`, from
+/// `from` to [`NEVER_FIRES_YEARS`] later: a schedule that can never publish
+/// is a mistake, not a quiet schedule.
+pub fn check_fires(
+    cron: &Cron,
+    text: &str,
+    timezone: Tz,
+    from: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
+    let horizon = from + TimeDelta::days(NEVER_FIRES_YEARS * 366);
+    // croner itself gives up at the year 5000: an error is "no slot" too.
+    match cron.find_next_occurrence(&from.with_timezone(&timezone), true) {
+        Ok(next) if next.with_timezone(&Utc) <= horizon => Ok(next.with_timezone(&Utc)),
+        _ => Err(format!(
+            "cron `{text}` never fires: no date in the next {NEVER_FIRES_YEARS} years matches its day-of-month, month and day-of-week fields (and year, if given)"
+        )),
+    }
+}
+
 pub fn parse_timezone(text: &str) -> Result<Tz, String> {
     text.parse::<Tz>().map_err(|_| {
         format!(
             "`{text}` is not an IANA time zone name; write e.g. America/New_York or Europe/London"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn fires(text: &str) -> Result<DateTime<Utc>, String> {
+        let from = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let cron = parse_cron(text).unwrap();
+        check_fires(&cron, text, chrono_tz::America::New_York, from)
+    }
+
+    #[test]
+    fn impossible_dates_never_fire_and_rare_ones_do() {
+        for never in [
+            "0 0 9 31 2 *",
+            "0 0 0 30 2 *",
+            "0 0 9 31 4,6,9,11 *",
+            "0 0 9 30-31 2 *",
+            // A year field in the past.
+            "0 0 9 1 1 * 2020",
+        ] {
+            let message = fires(never).unwrap_err();
+            assert!(message.contains("never fires"), "{never}: {message}");
+            assert!(message.contains(never), "{message}");
+        }
+        // Rare but real: leap days, the fifth Friday of February (2036),
+        // 02:30 on the day clocks skip it (croner moves it past the gap).
+        assert_eq!(
+            fires("0 0 9 29 2 *").unwrap(),
+            Utc.with_ymd_and_hms(2028, 2, 29, 14, 0, 0).unwrap()
+        );
+        assert_eq!(
+            fires("0 0 9 * 2 FRI#5").unwrap(),
+            Utc.with_ymd_and_hms(2036, 2, 29, 14, 0, 0).unwrap()
+        );
+        assert!(fires("0 30 2 * 3 SUN#2").is_ok());
+        // The help's suggestion for the last day of February.
+        assert!(fires("0 0 9 L 2 *").is_ok());
+        assert!(fires("0 0 9 * * Mon-Fri").is_ok());
+    }
 }

@@ -241,7 +241,11 @@ pub fn parse(path: &str, text: &str) -> Result<Post, Box<Diagnostic>> {
             let e = e.relocate(split.yaml);
             let line = e.line.unwrap_or(1) + split.yaml_line - 1;
             let column = e.column.unwrap_or(1);
-            let (code, help) = if e.message.starts_with("unknown field") {
+            // The lines the message names are the file's, not the YAML's.
+            let e = e.below(split.yaml_line - 1);
+            let (code, help) = if e.duplicate.is_some() {
+                ("frontmatter/duplicate-key", "keep one of the two; if both are meant, merge them")
+            } else if e.message.starts_with("unknown field") {
                 (
                     "frontmatter/unknown-key",
                     "remove the key or fix its spelling; DESIGN of the format is in README \"Content format\"",

@@ -8,17 +8,68 @@ pub const FREEZE_FILE: &str = "schedules/FREEZE";
 
 /// Why publishing is frozen, if it is: `schedules/FREEZE` in the snapshot
 /// (the published commit) or in the work tree beside it (a local file is
-/// the fastest brake). Its text is the reason.
+/// the fastest brake). Its text is the reason. The brake fails closed:
+/// anything at that path freezes (a file, a directory, a symbolic link even
+/// to nothing, a file that cannot be read or is not UTF-8), and so does not
+/// being able to tell.
 pub fn freeze_reason(snapshot: &Snapshot) -> Option<String> {
-    let committed = snapshot.read_file(FREEZE_FILE).ok().flatten();
-    let local = std::fs::read(snapshot.root().join(FREEZE_FILE)).ok();
-    committed.or(local).map(|bytes| {
-        let text = String::from_utf8_lossy(&bytes).trim().to_string();
-        if text.is_empty() {
-            "no reason given".to_string()
-        } else {
-            text
+    use crate::source::Entry;
+    use std::io::Read as _;
+    /// A reason longer than this is cut: it goes into every frozen row and alert.
+    const MAX_REASON: usize = 1000;
+    fn reason(bytes: &[u8]) -> String {
+        let text = String::from_utf8_lossy(bytes);
+        match text.trim() {
+            "" => "no reason given".to_string(),
+            text => text.chars().take(MAX_REASON).collect(),
         }
+    }
+    /// The text of the work tree's file, following a link; only a regular
+    /// file is read (a FIFO would block the daemon), and only its start.
+    fn local(path: &std::path::Path) -> String {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {
+                let mut bytes = Vec::new();
+                match std::fs::File::open(path)
+                    .and_then(|f| f.take(4 * MAX_REASON as u64).read_to_end(&mut bytes))
+                {
+                    Ok(_) => reason(&bytes),
+                    Err(e) => format!("no reason readable ({FREEZE_FILE}: {e})"),
+                }
+            }
+            Ok(_) => format!("no reason given ({FREEZE_FILE} is not a regular file)"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                format!("no reason given ({FREEZE_FILE} is a symbolic link to nothing)")
+            }
+            Err(e) => format!("no reason readable ({FREEZE_FILE}: {e})"),
+        }
+    }
+    let work_tree = Snapshot::WorkTree {
+        root: snapshot.root().to_path_buf(),
+    };
+    let places = [Some(snapshot), snapshot.commit().map(|_| &work_tree)];
+    places.into_iter().flatten().find_map(|place| {
+        let entry = match place.entry(FREEZE_FILE) {
+            Ok(entry) => entry?,
+            Err(e) => {
+                return Some(format!(
+                    "cannot tell whether {FREEZE_FILE} exists ({e:#}), so nothing is published"
+                ));
+            }
+        };
+        Some(match (entry, place.commit().is_some()) {
+            (Entry::Dir, _) => format!("no reason given ({FREEZE_FILE} is a directory)"),
+            (Entry::Other, _) => format!("no reason given ({FREEZE_FILE} is not a regular file)"),
+            // A committed link's blob is its target's name, not a reason.
+            (Entry::Symlink, true) => {
+                format!("no reason given ({FREEZE_FILE} is a symbolic link)")
+            }
+            (Entry::File, true) => match place.read_file(FREEZE_FILE) {
+                Ok(Some(bytes)) => reason(&bytes),
+                Ok(None) | Err(_) => format!("no reason readable from {FREEZE_FILE}"),
+            },
+            (Entry::File | Entry::Symlink, false) => local(&place.root().join(FREEZE_FILE)),
+        })
     })
 }
 

@@ -208,10 +208,17 @@ impl DiscordPublisher {
             });
         }
         let answer = serde_json::from_str::<ApiError>(&body).ok();
+        // Scrubbed before it is cut: a token cut in half would not be found.
         let message = answer
             .as_ref()
-            .and_then(|a| a.message.clone())
-            .unwrap_or_else(|| body.trim().chars().take(200).collect());
+            .and_then(|a| a.message.as_deref())
+            .map(crate::secret::scrub)
+            .unwrap_or_else(|| {
+                crate::secret::scrub(body.trim())
+                    .chars()
+                    .take(200)
+                    .collect()
+            });
         if status.as_u16() == 404 {
             return Err(PublishError::Auth(format!(
                 "HTTP 404: {message} (the webhook was deleted; make a new one)"

@@ -1,7 +1,8 @@
 //! The Atom 1.0 feed channel: every publication becomes an entry in a feed
 //! file, newest first, at most `max_entries`. The file is replaced atomically
 //! (temporary file in the same folder, then rename), so a reader or a crash
-//! never sees half a feed. Entry ids derive from the publication key, so a
+//! never sees half a feed; the new file keeps the old one's mode (0644 for
+//! the first), so the web server that serves it can still read it. Entry ids derive from the publication key, so a
 //! publication that is already in the feed is found again, never added twice.
 
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt, Sent};
@@ -13,6 +14,10 @@ use sha2::{Digest, Sha256};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// The mode of a feed file healthcast creates: readable by the web server.
+#[cfg(unix)]
+const NEW_FEED_MODE: u32 = 0o644;
 
 pub struct FeedPublisher {
     name: String,
@@ -104,6 +109,19 @@ impl FeedPublisher {
         feed.write_to(&mut temp)
             .map_err(|e| PublishError::Permanent(format!("cannot serialize the feed: {e}")))?;
         temp.write_all(b"\n").map_err(io)?;
+        // The temporary file is 0600; a web server running as another user
+        // must still read the feed: keep the mode of the file it replaces,
+        // and make a new one world-readable.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&self.path)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(NEW_FEED_MODE);
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(io)?;
+        }
         temp.as_file().sync_all().map_err(io)?;
         temp.persist(&self.path).map_err(|e| io(e.error))?;
         Ok(())
@@ -264,6 +282,23 @@ mod tests {
             std::fs::read_dir(dir.path().join("out")).unwrap().count(),
             1
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_feed_is_0644_and_a_replaced_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        let dir = tempfile::tempdir().unwrap();
+        let p = FeedPublisher::new("feed", &settings(5), dir.path());
+        let path = dir.path().join("out/feed.xml");
+        publish(&p, "a@feed@1", 9).await;
+        assert_eq!(mode(&path), 0o644, "a web server as another user reads it");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        publish(&p, "b@feed@2", 10).await;
+        assert_eq!(mode(&path), 0o640, "the mode the operator chose stays");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.parse::<Feed>().unwrap().entries().len(), 2);
     }
 
     #[tokio::test]

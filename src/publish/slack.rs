@@ -107,7 +107,11 @@ impl SlackPublisher {
         if status.is_success() {
             return Ok(());
         }
-        let message: String = body.trim().chars().take(200).collect();
+        // Scrubbed before it is cut: a token cut in half would not be found.
+        let message: String = crate::secret::scrub(body.trim())
+            .chars()
+            .take(200)
+            .collect();
         if DEAD_WEBHOOK.contains(&message.as_str()) {
             return Err(PublishError::Auth(format!(
                 "HTTP {}: {message} (the webhook no longer works; make a new one)",

@@ -137,7 +137,11 @@ impl TeamsPublisher {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (code, message) => code.or(message).unwrap_or_default(),
             },
-            Err(_) => text.trim().chars().take(200).collect(),
+            // Scrubbed before it is cut: a token cut in half would not be found.
+            Err(_) => crate::secret::scrub(text.trim())
+                .chars()
+                .take(200)
+                .collect(),
         };
         if status.as_u16() == 404 {
             return Err(PublishError::Auth(format!(

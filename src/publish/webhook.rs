@@ -106,10 +106,11 @@ pub(crate) fn check_secret_url(url: &Secret, from: &SecretRef) -> Result<(), Str
     })
 }
 
-/// Removes `secret` from an error's message: defence in depth for adapters
-/// whose URL or token must never be shown.
+/// Removes `secret` from an error's message, and every fragment of every
+/// secret held (a webhook's path or token, as the platform may echo it):
+/// defence in depth for adapters whose URL or token must never be shown.
 pub(crate) fn scrub(secret: &Secret, error: PublishError) -> PublishError {
-    error.map_message(|m| m.replace(secret.expose(), "[redacted]"))
+    error.map_message(|m| crate::secret::scrub(&m.replace(secret.expose(), "[redacted]")))
 }
 
 /// A thread that failed after its first part: sending it again repeats the
