@@ -29,7 +29,9 @@
 //! (the default) picks the seeds, `HEALTHCAST_FAULT_SEED_COUNT=N` runs seeds
 //! 1..=N instead, `HEALTHCAST_FAULT_PARALLEL` (default 3) how many run at
 //! once, and `HEALTHCAST_FAULT_KEEP=DIR` keeps each seed's daemon log,
-//! ledger, alerts and the fakes' request logs in `DIR/seed-N/`.
+//! ledger, alerts and the fakes' request logs in `DIR/seed-N/`;
+//! `HEALTHCAST_FAULT_PLATFORM=off` keeps the kills but turns the platforms'
+//! faults off (a control run).
 //!
 //! The focused tests below each play one sequence of faults in order, as
 //! their names say; the last one runs with a new, empty ledger.
@@ -725,8 +727,9 @@ async fn run_seed(seed: u64) -> SeedReport {
         "15s",
     )
     .await;
+    let platform_faults = std::env::var("HEALTHCAST_FAULT_PLATFORM").as_deref() != Ok("off");
     for fake in setup.fakes() {
-        fake.set_random(true);
+        fake.set_random(platform_faults);
     }
     let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
     let mut kills = Kills::default();
