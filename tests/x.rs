@@ -847,7 +847,7 @@ async fn answers_are_classified_and_never_carry_a_credential() {
         )
         .await;
         assert!(
-            matches!(&e, PublishError::Permanent(m)
+            matches!(&e, PublishError::Duplicate(m)
                 if m.contains("duplicate content") && m.contains("may already be on X") && m.contains("identical")),
             "{e:?}"
         );

@@ -8,6 +8,8 @@ use crate::plan::Publication;
 use anyhow::Result;
 use chrono::{TimeDelta, Utc};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tracing::{info, warn};
 
 #[derive(Debug, clap::Args)]
@@ -58,6 +60,7 @@ fn configured_sync(repo: &Path, args: &Args) -> Option<crate::config::SyncSettin
 }
 
 pub async fn run(repo: &Path, args: Args) -> Result<u8> {
+    let signals = StopSignals::listen();
     let configured = configured_sync(repo, &args);
     let sync_every = args
         .sync_every
@@ -115,6 +118,15 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     options.reload_every = sync_every;
     let now = Utc::now();
     let mut daemon = Daemon::start(options, now).await?;
+    // From here on a stop only ends what is in flight.
+    let stop = daemon.stop_flag();
+    let stopped = Arc::new(tokio::sync::Notify::new());
+    let notify = stopped.clone();
+    tokio::spawn(async move {
+        signals.wait().await;
+        stop.store(true, Ordering::SeqCst);
+        notify.notify_one();
+    });
     let recovered = daemon.recover(now).await?;
     print_start(&daemon, args.dry_run).await?;
 
@@ -151,7 +163,9 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     };
     let (mut scheduler, ticks) = daemon::start_ticker().await?;
     outln!("running; Ctrl-C stops after the publications in flight")?;
-    daemon.run_loop(ticks, shutdown_signal()).await?;
+    daemon
+        .run_loop(ticks, async move { stopped.notified().await })
+        .await?;
     if let Err(e) = scheduler.shutdown().await {
         warn!("cron scheduler did not shut down cleanly: {e}");
     }
@@ -258,26 +272,44 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a duration; write e.g. 30s or 5m"))
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// SIGINT and SIGTERM, listened for from the start of `run`, so that a
+/// stop asked while the daemon starts up is honoured rather than fatal.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .map_err(|e| warn!("cannot listen for SIGINT/SIGTERM ({e}); Ctrl-C stops at once"))
+                .ok();
+            StopSignals { signals }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    /// Completes on the first SIGINT or SIGTERM.
+    async fn wait(self) {
+        #[cfg(unix)]
+        match self.signals {
+            Some((mut interrupt, mut terminate)) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            None => std::future::pending::<()>().await,
         }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        info!("stop requested; finishing publications in flight");
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    info!("stop requested; finishing publications in flight");
 }

@@ -175,9 +175,16 @@ impl ChannelWork<'_> {
             commit: self.repo.snapshot.commit().map(String::from),
             fingerprint: publisher.fingerprint(&rendered),
         };
-        if self.fresh_until.is_some_and(|t| p.at <= t)
+        // A news item goes out at its time; a tip may have gone out at an
+        // earlier slot within catch-up under the lost ledger (the rotation
+        // starts again without it), even for a slot after the start.
+        let since = match p.schedule {
+            Some(_) => p.at - p.catch_up,
+            None => p.at,
+        };
+        if self.fresh_until.is_some_and(|start| since <= start)
             && !self
-                .absent_before_new_ledger(ledger, publisher, &claim)
+                .absent_before_new_ledger(ledger, publisher, &claim, since)
                 .await?
         {
             return Ok(());
@@ -192,7 +199,8 @@ impl ChannelWork<'_> {
             rendered: &rendered,
             at: p.at,
         };
-        self.send(ledger, publisher, &ctx).await
+        self.send(ledger, publisher, &ctx, claim.fingerprint.as_deref())
+            .await
     }
 
     /// The channel's own limits: wait (within catch-up) rather than exceed them.
@@ -234,14 +242,15 @@ impl ChannelWork<'_> {
 
     /// On a new ledger, a publication due before the start may have gone
     /// out under the ledger that was lost. Answers whether it may be sent:
-    /// the channel is read back first; found there, it is recorded as
-    /// published and not sent; where the channel cannot be read back, it
-    /// is held and an operator alerted.
+    /// the channel is read back first (posts since `since`); found there,
+    /// it is recorded as published and not sent; where the channel cannot
+    /// be read back, it is held and an operator alerted.
     async fn absent_before_new_ledger(
         &mut self,
         ledger: &Ledger,
         publisher: &dyn Publisher,
         claim: &Claim,
+        since: DateTime<Utc>,
     ) -> Result<bool> {
         let key = &claim.key;
         if !publisher.can_look_up() {
@@ -256,11 +265,12 @@ impl ChannelWork<'_> {
             );
             return Ok(false);
         }
+        let taken = ledger.remote_ids_since(self.name, since, key).await?;
         let sent = Sent {
             key,
-            claimed_at: claim.at,
+            claimed_at: since,
             fingerprint: claim.fingerprint.as_deref(),
-            taken: &[],
+            taken: &taken,
         };
         match publisher
             .lookup(&sent)
@@ -301,6 +311,7 @@ impl ChannelWork<'_> {
         ledger: &Ledger,
         publisher: &dyn Publisher,
         ctx: &PublishContext<'_>,
+        fingerprint: Option<&str>,
     ) -> Result<()> {
         let key = ctx.key;
         let channel = self.name;
@@ -392,6 +403,39 @@ impl ChannelWork<'_> {
                 self.log.report.held += 1;
                 self.keep_for_read_back(publisher, key, &error);
             }
+            PublishError::Duplicate(_) => {
+                // The text is on the account already: an earlier attempt
+                // went through, or a person posted it. Recorded as
+                // published when the channel shows it; else a person looks.
+                match self
+                    .already_there(ledger, publisher, key, fingerprint)
+                    .await
+                {
+                    Some(receipt) => {
+                        warn!(key = %key, channel = %channel, remote_id = %receipt.remote_id, "the channel refused a duplicate ({error}); the post already there is recorded as this publication");
+                        self.log.report.published += 1;
+                        let published = Outcome::Published {
+                            remote_id: receipt.remote_id,
+                            url: receipt.url,
+                        };
+                        ledger.settle(key, &published, now).await?;
+                    }
+                    None => {
+                        self.log.report.unknown += 1;
+                        error!(key = %key, channel = %channel, "the channel refused a duplicate ({error}) and does not show which post it is; check the channel and run `healthcast resolve`");
+                        self.log.alert("unknown", key, format!("Publication {key}: the channel refused it as a duplicate of a post it already shows ({error}). Check it, then `healthcast resolve {key} published|failed`."));
+                        ledger
+                            .settle(
+                                key,
+                                &Outcome::Unknown {
+                                    error: error.to_string(),
+                                },
+                                now,
+                            )
+                            .await?;
+                    }
+                }
+            }
             PublishError::Permanent(_) if !ambiguous => {
                 self.log.report.failed += 1;
                 error!(key = %key, channel = %channel, "publish failed: {error}");
@@ -425,6 +469,29 @@ impl ChannelWork<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The post a platform that refused a duplicate already shows: looked
+    /// for over the last day, among posts no other publication holds.
+    async fn already_there(
+        &self,
+        ledger: &Ledger,
+        publisher: &dyn Publisher,
+        key: &str,
+        fingerprint: Option<&str>,
+    ) -> Option<Receipt> {
+        if !publisher.can_look_up() {
+            return None;
+        }
+        let since = Utc::now() - TimeDelta::days(1);
+        let taken = ledger.remote_ids_since(self.name, since, key).await.ok()?;
+        let sent = Sent {
+            key,
+            claimed_at: since,
+            fingerprint,
+            taken: &taken,
+        };
+        publisher.lookup(&sent).await.ok().flatten()
     }
 
     /// Leaves an ambiguous publication `sending`, bound to its key, for the

@@ -32,7 +32,7 @@ use crate::alerts::{self, Alert, Alerts};
 use crate::config::{AlertTarget, Channel, ChannelSettings, Config};
 use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, Record, State};
 use crate::plan::{self, LedgerView, Publication};
-use crate::publish::{self, PublishContext, PublishError, Publisher, Sent};
+use crate::publish::{self, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::render;
 use crate::repo::Repo;
 use crate::source::{self, Snapshot};
@@ -182,8 +182,9 @@ pub struct Daemon {
     /// flight (left by a crash or a lost answer): read back (`reconcile`).
     readback_pending: bool,
     /// The ledger was new at start, and the operator did not say it was
-    /// meant to be: publications due up to then are looked for on their
-    /// channels before they are sent.
+    /// meant to be: publications that may have gone out before then (news
+    /// due by then, tips whose catch-up reaches back to then) are looked
+    /// for on their channels before they are sent.
     fresh_until: Option<DateTime<Utc>>,
     /// The ledger held no publication at start.
     ledger_new: bool,
@@ -264,6 +265,11 @@ impl Daemon {
     /// Whether the ledger was new or empty at start.
     pub fn ledger_was_new(&self) -> bool {
         self.ledger_new
+    }
+
+    /// Set it to stop: no new publication starts, the one in flight ends.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     /// Whether the operator said the ledger is meant to be new.

@@ -111,6 +111,9 @@ impl Daemon {
             }
         }
         self.readback_pending = waiting > 0 || first_error.is_some();
+        // At once: an `unknown` settled here must not lose its alert to a
+        // crash later in the cycle.
+        self.send_alerts().await;
         first_error.map_or(Ok(report), Err)
     }
 }

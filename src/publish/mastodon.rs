@@ -119,6 +119,8 @@ struct Account {
 
 /// How many of the account's latest statuses are read back (the API's most).
 const READ_BACK: usize = 40;
+/// At most this many pages are read back before giving up on telling.
+const READ_BACK_PAGES: usize = 5;
 /// Clocks differ: a status may carry a time a little before the claim.
 const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
@@ -287,26 +289,44 @@ impl MastodonPublisher {
             PublishError::Retryable(format!("unexpected answer to verify_credentials: {e}"))
         })?;
         let url = format!("{}/api/v1/accounts/{}/statuses", self.base_url, account.id);
-        let answer = self
-            .call(self.http.client.get(url).query(&[
-                ("limit", READ_BACK.to_string().as_str()),
-                ("exclude_reblogs", "true"),
-            ]))
-            .await?;
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
+        let since = sent.claimed_at - CLOCK_SKEW;
+        let limit = READ_BACK.to_string();
+        let mut max_id: Option<String> = None;
+        // Newest first, a page at a time, back to the claim: absence is only
+        // proven once every status since then has been seen.
+        for _ in 0..READ_BACK_PAGES {
+            let mut query = vec![("limit", limit.as_str()), ("exclude_reblogs", "true")];
+            if let Some(id) = &max_id {
+                query.push(("max_id", id.as_str()));
+            }
+            let answer = self.call(self.http.client.get(&url).query(&query)).await?;
+            if !answer.status.is_success() {
+                return Err(failure(&answer));
+            }
+            let statuses: Vec<PostedStatus> = serde_json::from_str(&answer.body).map_err(|e| {
+                PublishError::Retryable(format!("unexpected answer to the account's statuses: {e}"))
+            })?;
+            let reached_the_claim =
+                statuses.len() < READ_BACK || statuses.last().is_some_and(|s| s.created_at < since);
+            if let Some(found) = statuses
+                .iter()
+                .filter(|s| s.created_at >= since && !sent.is_taken(&s.id))
+                .find(|s| fingerprint_of(&comparable(&s.content)) == fingerprint)
+            {
+                return Ok(Some(Receipt {
+                    remote_id: found.id.clone(),
+                    url: found.url.clone(),
+                }));
+            }
+            if reached_the_claim {
+                return Ok(None);
+            }
+            max_id = statuses.last().map(|s| s.id.clone());
         }
-        let statuses: Vec<PostedStatus> = serde_json::from_str(&answer.body).map_err(|e| {
-            PublishError::Retryable(format!("unexpected answer to the account's statuses: {e}"))
-        })?;
-        Ok(statuses
-            .into_iter()
-            .filter(|s| s.created_at >= sent.claimed_at - CLOCK_SKEW && !sent.is_taken(&s.id))
-            .find(|s| fingerprint_of(&comparable(&s.content)) == fingerprint)
-            .map(|s| Receipt {
-                remote_id: s.id,
-                url: s.url,
-            }))
+        Err(PublishError::Retryable(format!(
+            "the account has more than {} statuses since the claim: too many to read back",
+            READ_BACK * READ_BACK_PAGES
+        )))
     }
 
     /// The instance's status length limit.

@@ -66,6 +66,11 @@ pub enum PublishError {
     /// The platform refused the post; sending it again will not help.
     #[error("{0}")]
     Permanent(String),
+    /// The platform refused the post as a duplicate of one the account
+    /// already shows (X's 403 "duplicate content"): an earlier attempt may
+    /// have gone through. The daemon looks for it before deciding.
+    #[error("refused as a duplicate: {0}")]
+    Duplicate(String),
 }
 
 impl PublishError {
@@ -87,6 +92,7 @@ impl PublishError {
             },
             PublishError::Auth(m) => PublishError::Auth(f(&m)),
             PublishError::Permanent(m) => PublishError::Permanent(f(&m)),
+            PublishError::Duplicate(m) => PublishError::Duplicate(f(&m)),
         }
     }
 

@@ -455,6 +455,7 @@ impl ThreadsPublisher {
                         PublishError::Retryable(m)
                         | PublishError::NoAnswer(m)
                         | PublishError::NotPosted(m)
+                        | PublishError::Duplicate(m)
                         | PublishError::Permanent(m) => {
                             PublishError::Permanent(format!("{note}: {m}"))
                         }

@@ -931,11 +931,10 @@ fn outcome(answer: Answer) -> Result<Receipt, PublishError> {
     if !answer.status.is_success() {
         let message = answer.message();
         if answer.status == StatusCode::FORBIDDEN && message.to_lowercase().contains("duplicate") {
-            return Err(PublishError::Permanent(format!(
+            return Err(PublishError::Duplicate(format!(
                 "HTTP 403: {message} — X refuses a post whose text is identical to a recent one \
                  of the account, and has no idempotency key: this post may already be on X \
-                 (an earlier attempt that timed out may have gone through); check the account \
-                 before changing the text"
+                 (an earlier attempt that timed out may have gone through)"
             )));
         }
         return Err(answer.failure());
