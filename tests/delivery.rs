@@ -219,3 +219,86 @@ async fn a_new_ledger_finds_on_the_channel_what_the_old_one_published_and_sends_
     assert!(said.contains("already on the channel"), "{said}");
     assert_eq!(feed_entries(&repo), 1, "not added again");
 }
+
+/// X refuses a text identical to a recent post of the account with 403
+/// "duplicate content" and has no idempotency key. The refusal means the
+/// post is there already: looked for in the timeline, it becomes the
+/// publication's record; not found there, a person decides (`unknown`,
+/// alerted). Never `failed`, which would plan the tip again and again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_refusing_a_duplicate_records_the_post_already_there_or_asks_a_person() {
+    use std::sync::{Arc, Mutex};
+    use wiremock::matchers::path;
+    for shown in [true, false] {
+        let server = MockServer::start().await;
+        let sent = Arc::new(Mutex::new(String::new()));
+        let keep = sent.clone();
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .respond_with(move |request: &wiremock::Request| {
+                let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                *keep.lock().unwrap() = body["text"].as_str().unwrap_or_default().to_string();
+                ResponseTemplate::new(403).set_body_json(serde_json::json!({
+                    "title": "Forbidden", "status": 403, "type": "about:blank",
+                    "detail": "You are not allowed to create a Tweet with duplicate content."
+                }))
+            })
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"data": {"id": "42", "username": "h"}})),
+            )
+            .mount(&server)
+            .await;
+        let listed = sent.clone();
+        Mock::given(method("GET"))
+            .and(path("/2/users/42/tweets"))
+            .respond_with(move |_: &wiremock::Request| {
+                let text = listed.lock().unwrap().clone();
+                let data = if shown {
+                    serde_json::json!([{"id": "1860000000000000001", "text": text, "edit_history_tweet_ids": ["1860000000000000001"]}])
+                } else {
+                    serde_json::json!([])
+                };
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"data": data, "meta": {"result_count": 1}}))
+            })
+            .mount(&server)
+            .await;
+        let repo = TempRepo::new();
+        repo.write("x-token", "tok");
+        repo.write(
+            "schedules/channels.yaml",
+            &format!(
+                "timezone: UTC\nchannels:\n  x: {{ platform: x, api_base: \"{}\", oauth2: {{ access_token: \"file:{}\" }} }}\ngroups:\n  public: [x]\nalerts:\n  - log_file: alerts.jsonl\n",
+                server.uri(),
+                repo.join("x-token").display()
+            ),
+        );
+        repo.news("due", Utc::now() - TimeDelta::minutes(2));
+        let out = run_once(&repo, &["--new-ledger"]).await;
+        let said = text(&out);
+        let row = repo.status()["recent"][0].clone();
+        let posts = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .count();
+        assert_eq!(posts, 1, "one create request, not a loop: {said}");
+        if shown {
+            assert_eq!(row["state"], "published", "{said}");
+            assert_eq!(row["remote_id"], "1860000000000000001");
+            assert_eq!(out.status.code(), Some(0), "{said}");
+        } else {
+            assert_eq!(row["state"], "unknown", "{said}");
+            assert_eq!(out.status.code(), Some(3), "{said}");
+            let alerts = std::fs::read_to_string(repo.join("alerts.jsonl")).unwrap();
+            assert!(alerts.contains("duplicate"), "{alerts}");
+        }
+    }
+}

@@ -997,3 +997,92 @@ async fn lookup_reads_the_account_s_latest_statuses_back_and_compares_the_text()
     // Without a fingerprint the adapter cannot tell.
     assert!(p.lookup(&Sent::key("k")).await.is_err());
 }
+
+/// A busy account: more statuses since the claim than one page holds. The
+/// read-back goes on with `max_id` until it reaches the claim; absence is
+/// only proven then, and an account too busy to read back to the claim
+/// cannot tell.
+#[tokio::test]
+async fn lookup_reads_page_after_page_back_to_the_claim_before_it_says_absent() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/verify_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "109"})))
+        .mount(&server)
+        .await;
+    // 200 statuses a second apart after 14:00:00, newest first; the one
+    // wanted is the 90th newest, on the third page.
+    let all: Vec<Value> = (1..=200u32)
+        .rev()
+        .map(|n| {
+            let content = if n == 111 {
+                SHOWN.to_string()
+            } else {
+                format!("<p>Status {n}.</p>")
+            };
+            posted(
+                &n.to_string(),
+                &content,
+                &format!("2026-11-24T14:{:02}:{:02}.000Z", n / 60, n % 60),
+            )
+        })
+        .collect();
+    let pages = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let asked = pages.clone();
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/109/statuses"))
+        .respond_with(move |request: &wiremock::Request| {
+            asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let max_id: Option<u32> = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "max_id")
+                .and_then(|(_, v)| v.parse().ok());
+            let page: Vec<&Value> = all
+                .iter()
+                .filter(|s| {
+                    max_id.is_none_or(|max| s["id"].as_str().unwrap().parse::<u32>().unwrap() < max)
+                })
+                .take(40)
+                .collect();
+            ResponseTemplate::new(200).set_body_json(page)
+        })
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = publisher(&server, &dir, Duration::from_secs(5));
+    let mut r = rendered(SENT);
+    r.parts = vec![SENT.to_string()];
+    let fingerprint = p.fingerprint(&r).unwrap();
+    let sent = Sent {
+        key: "k",
+        claimed_at: "2026-11-24T14:00:00Z".parse().unwrap(),
+        fingerprint: Some(&fingerprint),
+        taken: &[],
+    };
+    let found = p.lookup(&sent).await.unwrap().unwrap();
+    assert_eq!(found.remote_id, "111");
+    assert_eq!(pages.load(std::sync::atomic::Ordering::SeqCst), 3);
+
+    // Another text, claimed at 14:06 (five minutes' skew: from 14:01): the
+    // fourth page reaches statuses older than that, so it is absent.
+    let other = p.fingerprint(&rendered("Never sent.")).unwrap();
+    let absent = Sent {
+        claimed_at: "2026-11-24T14:06:00Z".parse().unwrap(),
+        fingerprint: Some(&other),
+        ..sent
+    };
+    assert_eq!(p.lookup(&absent).await.unwrap(), None);
+
+    // Claimed at 14:00: five full pages, all since the claim, and more may
+    // follow: it cannot tell.
+    let earlier = Sent {
+        claimed_at: "2026-11-24T14:00:00Z".parse().unwrap(),
+        ..absent
+    };
+    let error = p.lookup(&earlier).await.unwrap_err();
+    assert!(
+        matches!(&error, PublishError::Retryable(m) if m.contains("too many to read back")),
+        "{error:?}"
+    );
+}
