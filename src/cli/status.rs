@@ -89,4 +89,12 @@ fn line(out: &mut String, r: &Record) {
         r.post,
         r.url.as_deref().or(r.remote_id.as_deref()).unwrap_or("")
     );
+    if r.state == State::Sending && r.ambiguous {
+        let since = r.attempt_at.unwrap_or(r.updated_at);
+        let _ = writeln!(
+            out,
+            "    an attempt at {} may have reached the channel: read back once its request has surely ended",
+            since.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
 }

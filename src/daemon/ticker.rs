@@ -93,6 +93,16 @@ impl Daemon {
         }
         watcher.abort();
         if let Some(ledger) = self.ledger.take() {
+            // Not silent: what is left `sending` is read back at the next
+            // start, and `status` lists it meanwhile.
+            match ledger.in_state(State::Sending).await {
+                Ok(left) if !left.is_empty() => warn!(
+                    unconfirmed = left.len(),
+                    "stopping with {} publication(s) unconfirmed (an attempt may have reached the channel): the next start reads them back; `healthcast status` lists them",
+                    left.len()
+                ),
+                _ => {}
+            }
             ledger.close().await;
         }
         Ok(())
