@@ -1,6 +1,14 @@
 //! Sending the queued alerts to the `alerts:` targets.
 
-use super::*;
+use super::Daemon;
+use crate::alerts::Alert;
+use crate::config::{AlertTarget, Config};
+use crate::publish::{PublishContext, PublishError};
+use crate::{alerts, render};
+use anyhow::Result;
+use chrono::Utc;
+use std::path::PathBuf;
+use tracing::{error, info, warn};
 
 impl Daemon {
     /// Sends the queued alerts to the `alerts:` targets: log files first

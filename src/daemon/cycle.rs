@@ -1,7 +1,18 @@
 //! One cycle: plan what is due now, send it (or record it as frozen or
 //! missed), and when to wake next.
 
-use super::*;
+use super::delivery::{ChannelLog, ChannelWork};
+use super::{CycleReport, Daemon};
+use crate::config::ChannelSettings;
+use crate::ledger::{Claim, State};
+use crate::plan;
+use crate::plan::Publication;
+use crate::publish::PublishError;
+use anyhow::Result;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use tracing::{info, warn};
 
 /// How many missed slots of one schedule on one channel a cycle records in
 /// the ledger (the latest ones); the log line counts them all.

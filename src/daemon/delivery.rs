@@ -15,7 +15,20 @@
 //! found it) or `unknown` with an alert — unless a read-back made after the
 //! request surely ended proves it absent (`reconcile`).
 
-use super::*;
+use super::CycleReport;
+use crate::config::Channel;
+use crate::ledger::{Claim, ClaimResult, Ledger, Outcome};
+use crate::plan::Publication;
+use crate::publish::{PublishContext, PublishError, Publisher, Receipt, Sent};
+use crate::repo::Repo;
+use crate::source::Snapshot;
+use crate::{publish, render};
+use anyhow::{Result, bail};
+use chrono::{DateTime, TimeDelta, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::time::Duration;
+use tracing::{error, info, warn};
 
 /// Tries of one publication in one cycle when a retry is safe.
 pub(super) const MAX_ATTEMPTS: u32 = 3;

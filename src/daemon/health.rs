@@ -1,6 +1,13 @@
 //! What `/healthz` and `/metrics` report.
 
-use super::*;
+use super::Daemon;
+use crate::plan;
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tracing::{error, info};
 
 /// Whether the scheduler is ticking and the last reload worked, and the
 /// metrics of the last cycle: what `/healthz` and `/metrics` report.

@@ -25,28 +25,22 @@ pub use reload::{FREEZE_FILE, freeze_reason};
 pub use ticker::start_ticker;
 
 use alerting::{AlertSink, alert_sinks};
-use delivery::{ChannelLog, ChannelWork};
 use reload::{current_snapshot, fingerprint, publishers};
 
-use crate::alerts::{self, Alert, Alerts};
-use crate::config::{AlertTarget, Channel, ChannelSettings, Config};
-use crate::ledger::{Claim, ClaimResult, Ledger, Outcome, Record, State};
+use crate::alerts::Alerts;
+use crate::config::Config;
+use crate::ledger::Ledger;
 use crate::plan::{self, LedgerView, Publication};
-use crate::publish::{self, PublishContext, PublishError, Publisher, Receipt, Sent};
-use crate::render;
+use crate::publish::Publisher;
 use crate::repo::Repo;
-use crate::source::{self, Snapshot};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use chrono::{DateTime, TimeDelta, Utc};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc};
-use tracing::{error, info, warn};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use tracing::warn;
 
 #[derive(Debug, Clone)]
 pub struct Options {

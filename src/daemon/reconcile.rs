@@ -10,7 +10,16 @@
 //! does not shorten it: a server may still commit a request whose client
 //! gave up or died.
 
-use super::*;
+use super::delivery::ChannelWork;
+use super::{CycleReport, Daemon};
+use crate::ledger::{Ledger, Outcome, Record, State};
+use crate::publish::{PublishError, Sent};
+use anyhow::Result;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tracing::{error, info};
 
 /// How long a publication may stay unconfirmed while reading back fails
 /// (the platform is down, say) before a person is asked to settle it.

@@ -1,7 +1,17 @@
 //! Reloading content and configuration when the commit (or the work tree)
 //! changes, keeping the last good one; and the freeze.
 
-use super::*;
+use super::alerting::alert_sinks;
+use super::{Daemon, Options};
+use crate::config::Config;
+use crate::publish::Publisher;
+use crate::repo::Repo;
+use crate::source::Snapshot;
+use crate::{publish, source};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use tracing::{error, info, warn};
 
 /// The crisis switch: while this file exists, nothing is published.
 pub const FREEZE_FILE: &str = "schedules/FREEZE";

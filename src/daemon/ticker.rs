@@ -1,7 +1,16 @@
 //! The wake-ups: tokio-cron-scheduler's tick, the watchdog that notices
 //! missing ticks, and the loop that runs cycles until shutdown.
 
-use super::*;
+use super::Daemon;
+use crate::ledger::State;
+use anyhow::{Context, Result};
+use chrono::{TimeDelta, Utc};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc};
+use tracing::{error, info, warn};
 
 impl Daemon {
     /// Runs until `shutdown` completes. `ticks` is the scheduler's wake-up
