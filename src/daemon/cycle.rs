@@ -198,7 +198,10 @@ impl Daemon {
                 report.frozen += 1;
             }
         } else {
-            self.deliver_all(&due.publications, &mut report).await?;
+            let delivered = self.deliver_all(&due.publications, &mut report).await;
+            // At once: an alert must not wait behind the recording of missed slots.
+            self.send_alerts().await;
+            delivered?;
         }
         let mut missed: BTreeMap<String, Missed> = BTreeMap::new();
         // Each missed news item is recorded; of a schedule's missed slots on a
