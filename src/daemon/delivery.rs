@@ -86,9 +86,9 @@ pub(super) struct ChannelWork<'a> {
     pub seen: &'a HashSet<String>,
     /// The channel is rate limited (or resting) until then.
     pub paused_until: Option<DateTime<Utc>>,
-    /// The ledger was new at start and nobody said it should be: a
-    /// publication due at or before this instant may have been sent under
-    /// an earlier ledger, so its channel is read back first.
+    /// The ledger was new at this instant (the start) and nobody said it
+    /// should be: a publication that may have gone out before then under
+    /// another ledger is looked for on its channel first.
     pub fresh_until: Option<DateTime<Utc>>,
     pub log: ChannelLog,
 }
