@@ -16,6 +16,9 @@ pub struct Args {
 pub enum NewKind {
     Tip,
     News,
+    /// A crisis or operational statement: goes out at its time, to every
+    /// channel it names.
+    Alert,
 }
 
 pub fn run(repo: &Path, args: Args) -> Result<u8> {
@@ -26,17 +29,34 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
             args.title
         );
     }
+    // publish_at in the organisation's zone: 09:00 tomorrow there.
+    let zone = organisation_zone(repo);
+    let tomorrow_nine = || {
+        let day = (Utc::now().with_timezone(&zone) + TimeDelta::days(1)).date_naive();
+        day.and_hms_opt(9, 0, 0)
+            .and_then(|t| t.and_local_timezone(zone).earliest())
+            .map_or_else(String::new, |t| t.to_rfc3339())
+    };
     let (folder, front) = match args.kind {
         NewKind::Tip => ("tips", String::from("kind: tip\ntags: []\n")),
-        NewKind::News => {
-            let at = (Utc::now() + TimeDelta::days(1)).format("%Y-%m-%dT09:00:00+00:00");
-            (
-                "news",
-                format!(
-                    "kind: news\npublish_at: {at}   # when it goes out (with UTC offset)\nchannels: [public]\n"
-                ),
-            )
-        }
+        NewKind::News => (
+            "news",
+            format!(
+                "kind: news\npublish_at: {}   # when it goes out ({}; the offset is part of it)\nchannels: [public]\n",
+                tomorrow_nine(),
+                zone.name()
+            ),
+        ),
+        NewKind::Alert => (
+            "alerts",
+            format!(
+                "kind: alert\npublish_at: {}   # when it goes out ({}; the offset is part of it)\nchannels: [public]\n",
+                Utc::now()
+                    .with_timezone(&zone)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                zone.name()
+            ),
+        ),
     };
     let path = repo.join("content").join(folder).join(format!("{slug}.md"));
     if path.exists() {
@@ -57,6 +77,18 @@ pub fn run(repo: &Path, args: Args) -> Result<u8> {
         "next: write the text, add sources, have it reviewed (the `review:` line), then run `healthcast check`"
     )?;
     Ok(0)
+}
+
+/// The organisation's time zone from schedules/channels.yaml, or UTC when
+/// it cannot be read (the template is still written; `check` reports why).
+fn organisation_zone(repo: &Path) -> chrono_tz::Tz {
+    let snapshot = crate::source::Snapshot::WorkTree {
+        root: repo.to_path_buf(),
+    };
+    crate::config::load(&snapshot)
+        .ok()
+        .and_then(|loaded| loaded.config)
+        .map_or(chrono_tz::UTC, |config| config.timezone)
 }
 
 /// `Flu clinic: hours extended!` → `flu-clinic-hours-extended`.

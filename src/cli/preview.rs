@@ -24,6 +24,9 @@ pub struct Args {
     /// Show only this channel.
     #[arg(long)]
     pub channel: Option<String>,
+    /// Show only this post (its id): where and when it goes out, and as what.
+    #[arg(long, value_name = "ID")]
+    pub post: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Preview the content of this git ref instead of the work tree.
@@ -43,6 +46,7 @@ pub enum Format {
 /// One line of `preview --format json`; documented in README.
 #[derive(Debug, Serialize)]
 pub struct Entry {
+    #[serde(serialize_with = "whole_seconds")]
     pub at: DateTime<Utc>,
     pub local: String,
     pub timezone: String,
@@ -85,6 +89,13 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
     {
         bail!("--channel {channel}: no such channel in schedules/channels.yaml");
     }
+    if let Some(post) = &args.post
+        && loaded.post(post).is_none()
+    {
+        bail!(
+            "--post {post}: no post with that id (ids are paths under content/ without .md, unless `id:` says otherwise)"
+        );
+    }
     let from = super::parse_from(&args.from, Some(config), now)?;
     let until = from + TimeDelta::days(i64::from(args.days));
     let view =
@@ -92,11 +103,19 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
             Some(ledger) => ledger.view().await?,
             None => LedgerView::default(),
         };
-    let publications = plan::plan(config, &loaded.posts, &loaded.holds(), &view, from, until);
+    // A window in the future is planned from now, so that the rotation goes
+    // through the slots before it as the daemon will.
+    let start = from.min(now);
+    let publications: Vec<Publication> =
+        plan::plan(config, &loaded.posts, &loaded.holds(), &view, start, until)
+            .into_iter()
+            .filter(|p| p.at >= from)
+            .collect();
     let frozen = crate::daemon::freeze_reason(&loaded.snapshot);
     let entries: Vec<Entry> = publications
         .iter()
         .filter(|p| args.channel.as_ref().is_none_or(|c| *c == p.channel))
+        .filter(|p| args.post.is_none() || p.post == args.post)
         .map(|p| {
             let mut e = entry(&loaded, p);
             if let Some(reason) = &frozen {
@@ -115,13 +134,37 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
                 serde_json::to_string_pretty(&serde_json::json!({ "publications": entries }))?
             )?;
         }
-        Format::Text => out!("{}", text(&entries, &loaded, from, until))?,
+        Format::Text => {
+            out!("{}", text(&entries, &loaded, from, until))?;
+            if let Some(post) = args.post.as_deref().filter(|_| entries.is_empty()) {
+                outln!("{}", not_planned(&loaded, post))?;
+            }
+        }
     }
     Ok(if loaded.error_count() > 0 {
         EXIT_CONTENT_ERRORS
     } else {
         0
     })
+}
+
+/// Times in JSON are whole seconds, as the README documents.
+fn whole_seconds<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Why `post` has no publication in the window.
+fn not_planned(repo: &Repo, post: &str) -> String {
+    let holds = repo.holds();
+    match holds.get(post) {
+        Some(reasons) => format!(
+            "{post} goes out nowhere in this window: it is held by {}; run `healthcast check` for where",
+            reasons.join("; ")
+        ),
+        None => format!(
+            "{post} goes out nowhere in this window: no schedule picks it then (its kind, tags or channels), or its publish_at lies outside; try a longer --days"
+        ),
+    }
 }
 
 fn entry(repo: &Repo, p: &Publication) -> Entry {
