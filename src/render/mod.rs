@@ -40,7 +40,7 @@ impl Rendered {
 pub fn render(post: &Post, channel: &Channel) -> Rendered {
     let text = plain::text(post, channel.platform());
     match &channel.settings {
-        ChannelSettings::Feed(_) => document(post, text),
+        ChannelSettings::Feed(_) => feed_entry(post, text),
         // The instance counts the content warning against the limit too.
         ChannelSettings::Mastodon(settings) => {
             social(post, text, settings.limit(), length::mastodon, true)
@@ -68,6 +68,41 @@ fn document(post: &Post, text: String) -> Rendered {
         parts: vec![text.clone()],
         text,
     }
+}
+
+/// A feed entry: a document whose HTML carries what the writer wrote for
+/// the feed (`overrides.feed.text`) and the content warning, as its text does.
+fn feed_entry(post: &Post, text: String) -> Rendered {
+    let mut rendered = document(post, text);
+    if let Some(written) = post
+        .meta
+        .overrides
+        .get("feed")
+        .and_then(|o| o.text.as_deref())
+    {
+        rendered.html = Some(paragraphs(written));
+    }
+    if let Some(warning) = &post.meta.content_warning {
+        let html = rendered.html.take().unwrap_or_default();
+        rendered.html = Some(format!(
+            "<p><strong>Content warning: {}</strong></p>\n{html}",
+            telegram::escape(warning)
+        ));
+        rendered.text = format!("Content warning: {warning}\n\n{}", rendered.text);
+        rendered.length = graphemes(&rendered.text);
+        rendered.parts = vec![rendered.text.clone()];
+    }
+    rendered
+}
+
+/// Plain text as HTML paragraphs: blank lines part them, a line break is `<br />`.
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", telegram::escape(p).replace('\n', "<br />")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A social post: counted the platform's way against `limit`; split into a
@@ -137,6 +172,52 @@ mod tests {
             &format!("---\ntitle: T\n{front}---\n{body}"),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_feed_entry_carries_the_writer_s_feed_text_and_the_content_warning() {
+        let feed = Channel {
+            limits: Default::default(),
+            name: "site-feed".into(),
+            settings: ChannelSettings::Feed(crate::config::FeedSettings {
+                path: "f.xml".into(),
+                title: "T".into(),
+                link: None,
+                id: None,
+                author: None,
+                max_entries: 50,
+            }),
+        };
+        let written = post(
+            "overrides:\n  feed: { text: \"For the feed: <b>bold</b> & more.\\n\\nSecond paragraph.\" }\ncontent_warning: Needles\n",
+            "The **body** for everyone else.\n",
+        );
+        let r = render(&written, &feed);
+        let html = r.html.unwrap();
+        assert!(
+            html.starts_with("<p><strong>Content warning: Needles</strong></p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>For the feed: &lt;b&gt;bold&lt;/b&gt; &amp; more.</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>Second paragraph.</p>") && !html.contains("body"),
+            "{html}"
+        );
+        assert!(
+            r.text
+                .starts_with("Content warning: Needles\n\nFor the feed"),
+            "{}",
+            r.text
+        );
+        // Without either, the entry is the body's HTML.
+        let plain = render(&post("", "The **body**.\n"), &feed);
+        assert_eq!(
+            plain.html.unwrap().trim(),
+            "<p>The <strong>body</strong>.</p>"
+        );
     }
 
     #[test]
