@@ -102,6 +102,21 @@ async fn run_once_exits_0_when_all_went_out_1_when_content_holds_a_post_and_3_wh
     assert!(text(&out).contains("unknown 1"), "{}", text(&out));
     let alerts = std::fs::read_to_string(unknown.join("alerts.jsonl")).unwrap();
     assert!(alerts.contains("\"unknown\""), "{alerts}");
+    // `status` names the key and the next step; a freeze is shown first.
+    unknown.write("schedules/FREEZE", "water main break");
+    let status = healthcast()
+        .arg("--repo")
+        .arg(unknown.path())
+        .arg("status")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(said.starts_with("FROZEN: water main break"), "{said}");
+    assert!(said.contains("    key: news/due@hook@"), "{said}");
+    assert!(
+        said.contains("then `healthcast resolve news/due@hook@"),
+        "{said}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

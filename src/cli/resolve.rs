@@ -50,13 +50,15 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
         },
     };
     ledger.resolve(&args.key, &outcome, Utc::now()).await?;
-    outln!(
-        "{} is now {}",
-        args.key,
-        match args.outcome {
-            Resolution::Published => "published",
-            Resolution::Failed => "failed",
-        }
-    )?;
+    match args.outcome {
+        Resolution::Published => outln!(
+            "{} is now published; it counts in the rotation as sent",
+            args.key
+        )?,
+        Resolution::Failed => outln!(
+            "{} is now failed: it did not go out; a tip may be picked again at a later slot, a news item must be published again by hand or with a new publish_at",
+            args.key
+        )?,
+    }
     Ok(0)
 }

@@ -58,9 +58,27 @@ pub async fn run(repo: &Path, args: Args) -> Result<u8> {
             "{}",
             serde_json::to_string_pretty(&Output { recent, attention })?
         )?,
-        Format::Text => out!("{}", text(&recent, &attention))?,
+        Format::Text => {
+            if let Some(reason) = frozen(repo) {
+                outln!("FROZEN: {reason} — nothing goes out until schedules/FREEZE is removed\n")?;
+            }
+            out!("{}", text(&recent, &attention))?
+        }
     }
     Ok(0)
+}
+
+/// The freeze reason, as the daemon would see it: in the work tree, or in
+/// HEAD of a git repository.
+fn frozen(repo: &Path) -> Option<String> {
+    let snapshot = if super::is_git(repo) {
+        crate::source::Snapshot::at_ref(repo, "HEAD").ok()?
+    } else {
+        crate::source::Snapshot::WorkTree {
+            root: repo.to_path_buf(),
+        }
+    };
+    crate::daemon::freeze_reason(&snapshot)
 }
 
 fn text(recent: &[Record], attention: &[Record]) -> String {
@@ -72,9 +90,19 @@ fn text(recent: &[Record], attention: &[Record]) -> String {
     let _ = writeln!(out, "\nNeeding attention ({}):", attention.len());
     for r in attention {
         line(&mut out, r);
+        let _ = writeln!(out, "    key: {}", r.key);
         if let Some(error) = &r.error {
             let _ = writeln!(out, "    error: {error}");
         }
+        let next = match r.state {
+            State::Unknown => format!(
+                "check the channel, then `healthcast resolve {} published|failed --note …`",
+                r.key
+            ),
+            State::Failed => "nothing went out; fix the cause (the error above), and a tip goes out at a later slot, a news item by hand".to_string(),
+            _ => "healthcast settles it itself (read back); nothing to do yet".to_string(),
+        };
+        let _ = writeln!(out, "    next: {next}");
     }
     out
 }
