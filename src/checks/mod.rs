@@ -11,6 +11,7 @@ pub mod access;
 pub mod claims;
 pub mod finding;
 pub mod frontmatter;
+pub mod nesting;
 pub mod privacy;
 pub mod readability;
 pub mod review;
@@ -85,6 +86,7 @@ pub fn check_post(
 ) -> (Vec<Diagnostic>, Option<readability::Stats>) {
     let mut out = Vec::new();
     frontmatter::check(post, config, &mut out);
+    nesting::check(post, &mut out);
     let mut findings = Vec::new();
     secrets::check(&post.text, &mut findings);
     let mut stats = None;
