@@ -23,7 +23,7 @@ pub mod suppress;
 
 use crate::config::Config;
 use crate::content::Post;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::Diagnostic;
 use chrono::{DateTime, Utc};
 use finding::Finding;
 use std::ops::Range;
@@ -203,11 +203,12 @@ pub fn to_diagnostics(
 ) -> Vec<Diagnostic> {
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
+    let locator = crate::diagnostic::Locator::new(text);
     findings
         .into_iter()
         .filter_map(|f| {
             let severity = rules::severity(f.code, overrides, f.severity)?;
-            let span = Span::from_bytes(text, f.span.start, f.span.end);
+            let span = locator.span(f.span.start, f.span.end);
             let mut d = Diagnostic::error(file, span, f.code, f.message);
             d.severity = severity;
             d.help = f.help;
