@@ -195,7 +195,9 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &BTreeMap<String, Strin
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{label}[{}]: {}", d.code, d.message);
+        // Control characters from a post are shown, never sent to the terminal.
+        let visible = crate::content::chars::visible;
+        let _ = writeln!(out, "{label}[{}]: {}", d.code, visible(&d.message));
         let _ = writeln!(out, "  --> {}:{}:{}", d.file, d.span.line, d.span.column);
         let source_line = sources.get(&d.file).and_then(|text| {
             lines
@@ -247,11 +249,11 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &BTreeMap<String, Strin
                 (format!("{open}{}{close}", &rest[..end]), indent, caret_len)
             };
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{number} | {shown}");
+            let _ = writeln!(out, "{number} | {}", visible(&shown));
             let _ = writeln!(out, "{pad} | {indent}{}", "^".repeat(caret_len));
         }
         if let Some(help) = &d.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "  = help: {}", visible(help));
         }
         out.push('\n');
     }
@@ -283,6 +285,21 @@ mod tests {
                 "{offset}"
             );
         }
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_symbols_not_sent_to_the_terminal() {
+        let mut sources = BTreeMap::new();
+        sources.insert("a.md".to_string(), "---\nx\u{1B}[2Jy\n".to_string());
+        let d = Diagnostic::error(
+            "a.md",
+            Span::chars(2, 2, 1),
+            "content/control-char",
+            "m \u{1B}",
+        );
+        let text = render_human(&[d], &sources);
+        assert!(!text.contains('\u{1B}'), "{text:?}");
+        assert!(text.contains("2 | x\u{241B}[2Jy\n  |  ^\n"), "{text}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! the planner asks for every slot. Both fail closed.
 
 pub mod access;
+pub mod characters;
 pub mod claims;
 pub mod finding;
 pub mod frontmatter;
@@ -87,6 +88,7 @@ pub fn check_post(
     let mut out = Vec::new();
     frontmatter::check(post, config, &mut out);
     nesting::check(post, &mut out);
+    characters::check(post, &mut out);
     let mut findings = Vec::new();
     secrets::check(&post.text, &mut findings);
     let mut stats = None;

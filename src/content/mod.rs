@@ -1,6 +1,7 @@
 //! Posts: loading `content/**/*.md` into [`Post`]s. A file that cannot be
 //! read or parsed becomes a diagnostic; every other post still loads.
 
+pub mod chars;
 pub mod doc;
 pub mod front_matter;
 
@@ -238,6 +239,20 @@ pub fn parse(path: &str, text: &str) -> Result<Post, Box<Diagnostic>> {
         FrontMatter::default()
     } else {
         yaml::from_str(split.yaml).map_err(|e: yaml::YamlError| {
+            // The YAML parser refuses most control characters with a message
+            // about the parser; the character is what the writer must fix.
+            if let Some((at, c)) = split.yaml.char_indices().find(|(_, c)| chars::is_forbidden(*c)) {
+                let (line, column) = crate::diagnostic::line_column(text, split.yaml_offset + at);
+                return Box::new(
+                    Diagnostic::error(
+                        path,
+                        Span::point(line, column),
+                        "content/control-char",
+                        format!("{} in the front matter", chars::describe(c)),
+                    )
+                    .with_help("delete the character: it is invisible in most editors, and the front matter cannot be read with it"),
+                );
+            }
             let e = e.relocate(split.yaml);
             let line = e.line.unwrap_or(1) + split.yaml_line - 1;
             let column = e.column.unwrap_or(1);
