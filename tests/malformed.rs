@@ -325,3 +325,196 @@ fn control_characters_and_non_characters_are_errors_at_their_place_and_the_feed_
     );
     the_good_post_goes_out(&repo, &diagnostics);
 }
+
+/// Whether a test reads the work tree or a commit of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum From {
+    WorkTree,
+    Commit,
+}
+
+impl From {
+    /// Commits the repository for `Commit`; the `check` arguments that read
+    /// what `run` will read.
+    fn prepare(self, repo: &TempRepo) -> &'static [&'static str] {
+        match self {
+            From::WorkTree => &[],
+            From::Commit => {
+                repo.commit_all();
+                &["--ref", "HEAD"]
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_an_error_for_that_file_only() {
+    use std::os::unix::ffi::OsStrExt;
+    for from in [From::WorkTree, From::Commit] {
+        let repo = TempRepo::new();
+        good_news(&repo);
+        let latin1 = repo
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"content/news/caf\xe9.md"));
+        std::fs::write(&latin1, post("Cafe", "Coffee.")).unwrap();
+        let folder = repo
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"content/\xff\xfe"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("inside.md"), post("Inside", "Text.")).unwrap();
+        let args = from.prepare(&repo);
+        let (code, diagnostics) = check(&repo, args);
+        assert_eq!(code, Some(1), "{from:?}");
+        for (file, shown) in [
+            ("content/news/caf\u{FFFD}.md", "content/news/caf\u{FFFD}.md"),
+            (
+                "content/\u{FFFD}\u{FFFD}/inside.md",
+                "content/\u{FFFD}\u{FFFD}/inside.md",
+            ),
+        ] {
+            let d = only(&diagnostics, file, "content/file-name");
+            assert_eq!(at(d), (1, 1));
+            assert_eq!(
+                d["message"],
+                format!("the file name is not UTF-8 (shown here as `{shown}`), so it is not read"),
+                "{from:?}"
+            );
+            assert!(
+                d["help"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("rename the file using UTF-8")
+            );
+        }
+        assert_eq!(diagnostics.len(), 2, "{from:?}: {diagnostics:#?}");
+        the_good_post_goes_out(&repo, &diagnostics);
+    }
+}
+
+#[test]
+fn symlinks_under_content_are_not_followed_and_other_spellings_of_md_are_not_read() {
+    use std::os::unix::fs::symlink;
+    for from in [From::WorkTree, From::Commit] {
+        let repo = TempRepo::new();
+        good_news(&repo);
+        // Outside the repository: a post and a folder of posts, both due.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(
+            outside.path().join("elsewhere.md"),
+            post("Elsewhere", "Out."),
+        )
+        .unwrap();
+        std::fs::create_dir(outside.path().join("shared")).unwrap();
+        std::fs::write(outside.path().join("shared/a.md"), post("Shared", "Out.")).unwrap();
+        let news = repo.join("content/news");
+        symlink("good.md", news.join("alias.md")).unwrap();
+        symlink(outside.path().join("elsewhere.md"), news.join("outside.md")).unwrap();
+        symlink("gone.md", news.join("dangling.md")).unwrap();
+        symlink("loop-b.md", news.join("loop-a.md")).unwrap();
+        symlink("loop-a.md", news.join("loop-b.md")).unwrap();
+        symlink(outside.path().join("shared"), repo.join("content/shared")).unwrap();
+        std::fs::create_dir_all(repo.join("posts")).unwrap();
+        std::fs::write(repo.join("posts/inside.md"), post("Inside", "In.")).unwrap();
+        symlink("../posts", repo.join("content/linked")).unwrap();
+        for name in ["upper.MD", "long.markdown", "mixed.Markdown"] {
+            repo.write(&format!("content/news/{name}"), &post("Spelled", "Text."));
+        }
+        let args = from.prepare(&repo);
+        let (code, diagnostics) = check(&repo, args);
+        assert_eq!(code, Some(1));
+        let outside_target = outside.path().join("elsewhere.md").display().to_string();
+        let shared_target = outside.path().join("shared").display().to_string();
+        // A commit cannot tell what lies outside the repository.
+        let (shared, looping) = match from {
+            From::WorkTree => (
+                format!("a symlink to the folder `{shared_target}`"),
+                "which cannot be followed (Too many levels of symbolic links",
+            ),
+            From::Commit => (
+                format!(
+                    "a symlink to `{shared_target}`, which cannot be followed (it leads out of the repository)"
+                ),
+                "which cannot be followed (a loop of symlinks)",
+            ),
+        };
+        let outside_what = match from {
+            From::WorkTree => format!("a symlink to `{outside_target}`;"),
+            From::Commit => format!(
+                "a symlink to `{outside_target}`, which cannot be followed (it leads out of the repository);"
+            ),
+        };
+        let links = [
+            (
+                "content/news/alias.md",
+                "a symlink to `good.md`;".to_string(),
+            ),
+            ("content/news/outside.md", outside_what),
+            (
+                "content/news/dangling.md",
+                "a symlink to `gone.md`, which does not exist".to_string(),
+            ),
+            ("content/news/loop-a.md", looping.to_string()),
+            ("content/news/loop-b.md", looping.to_string()),
+            ("content/shared", shared),
+            (
+                "content/linked",
+                "a symlink to the folder `../posts`;".to_string(),
+            ),
+        ];
+        for (file, what) in &links {
+            let d = only(&diagnostics, file, "content/symlink");
+            let message = d["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("`{file}` is "))
+                    && message.contains(what.as_str())
+                    && message.ends_with("symlinks are not followed, so it is not read"),
+                "{from:?} {file}: {message}"
+            );
+            assert!(d["help"].as_str().unwrap().starts_with("copy the"), "{d:#}");
+        }
+        for (name, renamed) in [
+            ("upper.MD", "upper.md"),
+            ("long.markdown", "long.md"),
+            ("mixed.Markdown", "mixed.md"),
+        ] {
+            let file = format!("content/news/{name}");
+            let d = only(&diagnostics, &file, "content/extension");
+            assert_eq!(
+                d["message"],
+                format!("`{file}` is not read as a post: only files ending in `.md` are")
+            );
+            assert_eq!(d["help"], format!("rename it to `content/news/{renamed}`"));
+        }
+        assert_eq!(
+            diagnostics.len(),
+            links.len() + 3,
+            "{from:?}: {diagnostics:#?}"
+        );
+        // Nothing behind a link is published: not the alias of the good
+        // post (another id), not the posts outside the repository.
+        the_good_post_goes_out(&repo, &diagnostics);
+    }
+}
+
+#[test]
+fn a_fifo_named_like_a_post_is_an_error_and_does_not_block_the_others() {
+    let repo = TempRepo::new();
+    good_news(&repo);
+    let fifo = repo.join("content/news/fifo.md");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (code, diagnostics) = check(&repo, &[]);
+    assert_eq!(code, Some(1));
+    let d = only(&diagnostics, "content/news/fifo.md", "content/unreadable");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a regular file"),
+        "{d:#}"
+    );
+    the_good_post_goes_out(&repo, &diagnostics);
+}

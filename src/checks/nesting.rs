@@ -57,11 +57,8 @@ mod tests {
                 _ => channels.push_str(&format!("{line}\n")),
             }
         }
-        let file = |path: &str, text: &str| crate::source::RepoFile {
-            path: path.into(),
-            size: text.len() as u64,
-            bytes: Some(text.as_bytes().to_vec()),
-        };
+        let file =
+            |path: &str, text: &str| crate::source::RepoFile::new(path, text.as_bytes().to_vec());
         let loaded = crate::config::load_files(vec![
             file("schedules/channels.yaml", &channels),
             file("schedules/policy.yaml", "reviewers: [\"Dr. A\"]\n"),

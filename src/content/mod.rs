@@ -7,7 +7,7 @@ pub mod front_matter;
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::locate;
-use crate::source::{MAX_FILE_BYTES, RepoFile};
+use crate::source::{MAX_FILE_BYTES, Problem, RepoFile};
 use crate::yaml;
 pub use doc::Doc;
 pub use front_matter::{Expiry, FrontMatter, Kind};
@@ -110,6 +110,9 @@ pub fn empty_diagnostic() -> Diagnostic {
 /// Reads and parses one file: the post (if it parses), its text (if it is
 /// text) or the diagnostic that says why not.
 pub fn load_file(file: &RepoFile) -> (Option<String>, Result<Post, Box<Diagnostic>>) {
+    if let Some(problem) = &file.problem {
+        return (None, Err(Box::new(problem_diagnostic(&file.path, problem))));
+    }
     match read_text(file) {
         Ok(text) => {
             let post = parse(&file.path, &text);
@@ -182,6 +185,24 @@ pub fn duplicate_ids<'a>(
         }
     }
     (diagnostics, duplicated)
+}
+
+/// The error for a file of content/ that is listed but not read as a post.
+fn problem_diagnostic(path: &str, problem: &Problem) -> Diagnostic {
+    let code = match problem {
+        Problem::NameNotUtf8 => "content/file-name",
+        Problem::Symlink { .. } => "content/symlink",
+        Problem::Extension { .. } => "content/extension",
+        Problem::NotRegular | Problem::Unreadable(_) => "content/unreadable",
+    };
+    let (message, help) = match problem {
+        Problem::Extension { .. } => (
+            format!("`{path}` is not read as a post: only files ending in `.md` are"),
+            problem.explain(path).1,
+        ),
+        _ => problem.explain(path),
+    };
+    Diagnostic::error(path, Span::point(1, 1), code, message).with_help(help)
 }
 
 fn read_text(file: &RepoFile) -> Result<String, Box<Diagnostic>> {
@@ -298,11 +319,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> RepoFile {
-        RepoFile {
-            path: path.into(),
-            size: text.len() as u64,
-            bytes: Some(text.as_bytes().to_vec()),
-        }
+        RepoFile::new(path, text.as_bytes().to_vec())
     }
 
     #[test]
@@ -340,15 +357,11 @@ mod tests {
 
     #[test]
     fn non_utf8_and_oversized_files_are_diagnosed_and_others_still_load() {
-        let bad = RepoFile {
-            path: "content/bad.md".into(),
-            size: 10,
-            bytes: Some(b"---\nx: \xff\n".to_vec()),
-        };
+        let bad = RepoFile::new("content/bad.md", b"---\nx: \xff\n".to_vec());
         let big = RepoFile {
-            path: "content/big.md".into(),
             size: 50 * 1024 * 1024,
             bytes: None,
+            ..RepoFile::new("content/big.md", Vec::new())
         };
         let good = file("content/good.md", "---\ntitle: Good\n---\nBody\n");
         let loaded = load(vec![bad, big, good]);
