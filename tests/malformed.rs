@@ -11,7 +11,9 @@ use serde_json::Value;
 
 fn healthcast(repo: &TempRepo) -> Command {
     let mut cmd = Command::cargo_bin("healthcast").unwrap();
-    cmd.arg("--repo").arg(repo.path());
+    cmd.env("HEALTHCAST_LOG", "info")
+        .arg("--repo")
+        .arg(repo.path());
     cmd
 }
 
@@ -73,8 +75,8 @@ fn good_news(repo: &TempRepo) {
     repo.news("good", Utc::now() - TimeDelta::minutes(5));
 }
 
-/// `run --once` (work tree or HEAD, whichever the repository has): the
-/// summary line, and the titles of the feed's entries, read by feed-rs.
+/// `run --once` (work tree or HEAD, whichever the repository has): its
+/// stdout and log, and the titles of the feed's entries, read by feed-rs.
 fn run_once(repo: &TempRepo) -> (String, Vec<String>) {
     let out = healthcast(repo).args(["run", "--once"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -99,7 +101,7 @@ fn run_once(repo: &TempRepo) -> (String, Vec<String>) {
                 .unwrap_or_default()
         })
         .collect();
-    (stdout, titles)
+    (format!("{stdout}{stderr}"), titles)
 }
 
 /// Every character is one XML 1.0 allows (its `Char` production), raw or as
@@ -128,12 +130,15 @@ fn assert_xml_chars(feed: &[u8]) {
     }
 }
 
-/// The good post checks clean, previews unblocked and is the one published.
-fn the_good_post_goes_out(repo: &TempRepo, diagnostics: &[Value]) {
+/// The good post checks clean, previews unblocked and is the one published
+/// (read from HEAD when the repository is a git repository, as `run` does).
+/// Returns what the run printed and logged.
+fn the_good_post_goes_out(repo: &TempRepo, diagnostics: &[Value]) -> String {
     assert!(
         of_file(diagnostics, "content/news/good.md").is_empty(),
         "{diagnostics:#?}"
     );
+    let committed = repo.join(".git").exists();
     let out = healthcast(repo)
         .args([
             "preview",
@@ -144,6 +149,11 @@ fn the_good_post_goes_out(repo: &TempRepo, diagnostics: &[Value]) {
             "--from",
             &(Utc::now() - TimeDelta::minutes(10)).to_rfc3339(),
         ])
+        .args(if committed {
+            &["--ref", "HEAD"][..]
+        } else {
+            &[]
+        })
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -155,9 +165,10 @@ fn the_good_post_goes_out(repo: &TempRepo, diagnostics: &[Value]) {
         .collect();
     assert_eq!(good.len(), 1, "{v:#}");
     assert_eq!(good[0]["blocked"].as_array().unwrap().len(), 0, "{v:#}");
-    let (summary, titles) = run_once(repo);
-    assert!(summary.contains("published 1, failed 0"), "{summary}");
+    let (log, titles) = run_once(repo);
+    assert!(log.contains("published 1, failed 0"), "{log}");
     assert_eq!(titles, ["News good"]);
+    log
 }
 
 /// A news item due now (which would be published if nothing held it):
@@ -517,4 +528,211 @@ fn a_fifo_named_like_a_post_is_an_error_and_does_not_block_the_others() {
         "{d:#}"
     );
     the_good_post_goes_out(&repo, &diagnostics);
+}
+
+/// A valid one-pixel PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
+
+fn image_line(path: &str) -> String {
+    format!("image: {{ path: {path}, alt: \"A bowl of fruit\", credit: Us, license: owned }}\n")
+}
+
+/// `dir` as seen from `from` (both absolute): `../../x/y`.
+fn relative(from: &std::path::Path, to: &std::path::Path) -> String {
+    let up = from.components().count();
+    format!(
+        "{}{}",
+        "../".repeat(up - 1),
+        to.display().to_string().trim_start_matches('/')
+    )
+}
+
+#[test]
+fn image_paths_are_checked_where_they_are_written_and_nothing_outside_the_repository_is_read() {
+    use std::os::unix::fs::symlink;
+    for from in [From::WorkTree, From::Commit] {
+        let repo = TempRepo::new();
+        // The good post has an image: checked, then published.
+        repo.write("images/flu.png", "");
+        std::fs::write(repo.join("images/flu.png"), PNG).unwrap();
+        repo.write(
+            "content/news/good.md",
+            &post_with(
+                "News good",
+                &image_line("images/flu.png"),
+                "News item good.",
+            ),
+        );
+        // A real PNG outside the repository: refused for where it is.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.png"), PNG).unwrap();
+        let images = repo.join("images");
+        symlink(
+            outside.path().join("secret.png"),
+            images.join("outside.png"),
+        )
+        .unwrap();
+        symlink(
+            relative(&images, &outside.path().join("secret.png")),
+            images.join("up.png"),
+        )
+        .unwrap();
+        symlink(outside.path(), repo.join("linked")).unwrap();
+        std::fs::create_dir_all(images.join("folder")).unwrap();
+        std::fs::write(images.join("folder/.keep"), "").unwrap();
+        std::fs::write(
+            images.join("not-an-image.png"),
+            "<!DOCTYPE html><p>404</p>\n",
+        )
+        .unwrap();
+        let cases: [(&str, &str, &str, &str); 11] = [
+            (
+                "outside",
+                "images/outside.png",
+                "frontmatter/image-symlink",
+                "image `images/outside.png` leads out of the repository through a symlink",
+            ),
+            (
+                "up",
+                "images/up.png",
+                "frontmatter/image-symlink",
+                "image `images/up.png` leads out of the repository through a symlink",
+            ),
+            (
+                "linked",
+                "linked/secret.png",
+                "frontmatter/image-symlink",
+                "image `linked/secret.png` leads out of the repository through a symlink",
+            ),
+            (
+                "missing",
+                "images/missing.png",
+                "frontmatter/image-missing",
+                "image `images/missing.png` does not exist in ",
+            ),
+            (
+                "folder",
+                "images/folder",
+                "frontmatter/image-not-file",
+                "image `images/folder` is a folder, not a file",
+            ),
+            (
+                "not-image",
+                "images/not-an-image.png",
+                "frontmatter/image-type",
+                "image `images/not-an-image.png` is not a PNG, JPEG, GIF or WebP file (it looks like HTML)",
+            ),
+            (
+                "url",
+                "https://example-hospital.org/flu.png",
+                "frontmatter/image-url",
+                "image path `https://example-hospital.org/flu.png` is a URL; images are read from the repository",
+            ),
+            (
+                "data",
+                "\"data:image/png;base64,iVBORw0KGgo=\"",
+                "frontmatter/image-url",
+                "image path `data:image/png;base64,iVBORw0KGgo=` is a URL",
+            ),
+            (
+                "nul",
+                "\"images/a\\0.png\"",
+                "frontmatter/image-path",
+                "image path `images/a\u{2400}.png` holds a control character (U+0000 NULL)",
+            ),
+            (
+                "absolute",
+                "/etc/passwd.png",
+                "frontmatter/image-path",
+                "image path `/etc/passwd.png` leaves the repository",
+            ),
+            (
+                "dotdot",
+                "images/../../flu.png",
+                "frontmatter/image-path",
+                "image path `images/../../flu.png` leaves the repository",
+            ),
+        ];
+        for (name, path, _, _) in &cases {
+            repo.write(
+                &format!("content/news/{name}.md"),
+                &post_with("Pictured", &image_line(path), "Text."),
+            );
+        }
+        let args = from.prepare(&repo);
+        let (code, diagnostics) = check(&repo, args);
+        assert_eq!(code, Some(1));
+        for (name, _, code, message) in &cases {
+            let file = format!("content/news/{name}.md");
+            let d = only(&diagnostics, &file, code);
+            assert_eq!(at(d), (8, 16), "{from:?} {file}: {d:#}");
+            let message = *message;
+            assert!(
+                d["message"].as_str().unwrap().starts_with(message),
+                "{from:?} {file}: {d:#}"
+            );
+            assert_eq!(d["severity"], "error");
+        }
+        let log = the_good_post_goes_out(&repo, &diagnostics);
+        // The others are held, and the run says why, with file and line.
+        assert!(log.contains(&format!("held {}", cases.len())), "{log}");
+        assert!(
+            log.contains("frontmatter/image-symlink: image `images/outside.png` leads out of the repository through a symlink")
+                && log.contains("content/news/outside.md:8"),
+            "{log}"
+        );
+    }
+}
+
+/// What `load_image` in the daemon calls before anything is uploaded: the
+/// same validation, on both kinds of snapshot, so a symlink to outside the
+/// repository is refused at publish time too, whatever check said.
+#[test]
+fn the_publisher_s_image_reader_refuses_what_leaves_the_repository_and_reads_the_rest() {
+    use healthcast::content::image::Images;
+    use healthcast::source::Snapshot;
+    use std::os::unix::fs::symlink;
+    let repo = TempRepo::new();
+    repo.tip("a");
+    std::fs::create_dir_all(repo.join("images")).unwrap();
+    std::fs::write(repo.join("images/flu.png"), PNG).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.png"), PNG).unwrap();
+    symlink(
+        outside.path().join("secret.png"),
+        repo.join("images/outside.png"),
+    )
+    .unwrap();
+    symlink("flu.png", repo.join("images/inside.png")).unwrap();
+    symlink("images", repo.join("pictures")).unwrap();
+    let commit = repo.commit_all();
+    for snapshot in [
+        Snapshot::WorkTree {
+            root: repo.path().to_path_buf(),
+        },
+        Snapshot::Commit {
+            root: repo.path().to_path_buf(),
+            commit,
+        },
+    ] {
+        let images = Images::new(&snapshot);
+        let refused = images.open("images/outside.png", true).unwrap_err();
+        assert_eq!(refused.code, "frontmatter/image-symlink", "{snapshot:?}");
+        for inside in [
+            "images/flu.png",
+            "images/inside.png",
+            "pictures/flu.png",
+            "pictures/inside.png",
+        ] {
+            let file = images
+                .open(inside, true)
+                .unwrap_or_else(|p| panic!("{snapshot:?} {inside}: {p:?}"));
+            assert_eq!(
+                (file.bytes.as_slice(), file.mime),
+                (PNG, "image/png"),
+                "{inside}"
+            );
+            assert_eq!(file.mismatch, None);
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod characters;
 pub mod claims;
 pub mod finding;
 pub mod frontmatter;
+pub mod image;
 pub mod nesting;
 pub mod privacy;
 pub mod readability;

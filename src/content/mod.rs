@@ -4,6 +4,7 @@
 pub mod chars;
 pub mod doc;
 pub mod front_matter;
+pub mod image;
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::locate;
@@ -66,6 +67,41 @@ impl Post {
             return None;
         }
         self.yaml.find(value).map(|at| self.yaml_offset + at)
+    }
+
+    /// The span of the value of the key at `path` as written (a plain or
+    /// quoted scalar), else the key's span.
+    pub fn value_span(&self, path: &[&str]) -> Span {
+        let Some(start) = locate::value_start(&self.yaml, path) else {
+            return self.key_span(path);
+        };
+        let line_start = self.yaml[..start].rfind('\n').map_or(0, |i| i + 1);
+        let in_flow = self.yaml[line_start..start].contains('{');
+        let line = self.yaml[start..].split('\n').next().unwrap_or_default();
+        let len = match line.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let mut escaped = false;
+                line.char_indices()
+                    .skip(1)
+                    .find(|&(_, c)| {
+                        let end = c == quote && !escaped;
+                        escaped = quote == '"' && c == '\\' && !escaped;
+                        end
+                    })
+                    .map_or(line.len(), |(i, _)| i + 1)
+            }
+            _ => {
+                let end = line.find(" #").unwrap_or(line.len());
+                let end = if in_flow {
+                    line[..end].find([',', '}', ']']).unwrap_or(end)
+                } else {
+                    end
+                };
+                line[..end].trim_end().len()
+            }
+        };
+        let at = self.yaml_offset + start;
+        Span::from_bytes(&self.text, at, at + len.max(1))
     }
 
     /// The span of `item` in the list under `path` (e.g. a channel name).
@@ -369,6 +405,18 @@ mod tests {
         assert_eq!(codes, ["content/not-utf8", "content/too-large"]);
         assert_eq!(loaded.diagnostics[0].span.line, 2);
         assert_eq!(loaded.posts.len(), 1);
+    }
+
+    #[test]
+    fn a_value_s_span_covers_it_as_written() {
+        let post = parse(
+            "content/a.md",
+            "---\nimage: { path: images/a.png, alt: x }\nlink: \"https://a.example/\\\"q\" # c\nlang: en # c\n---\n",
+        )
+        .unwrap();
+        assert_eq!(post.value_span(&["image", "path"]), Span::chars(2, 16, 12));
+        assert_eq!(post.value_span(&["link"]), Span::chars(3, 7, 23));
+        assert_eq!(post.value_span(&["lang"]), Span::chars(4, 7, 2));
     }
 
     #[test]
