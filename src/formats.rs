@@ -13,10 +13,7 @@ pub fn sarif(diagnostics: &[&Diagnostic]) -> Value {
     let rules: Vec<Value> = codes
         .iter()
         .map(|code| {
-            let summary = rules::RULES
-                .iter()
-                .find(|r| r.code == *code)
-                .map_or(*code, |r| r.summary);
+            let summary = rules::summary(code).unwrap_or(code);
             json!({ "id": code, "shortDescription": { "text": summary } })
         })
         .collect();

@@ -48,6 +48,18 @@ pub fn value(text: &str, path: &[&str]) -> Option<Span> {
     ))
 }
 
+/// The byte offset in `text` where the value of the key at `path` starts:
+/// after its colon and any blanks (on a later line for a block value).
+pub fn value_start(text: &str, path: &[&str]) -> Option<usize> {
+    let lines = lines(text);
+    let (index, column, _) = find_key(&lines, path)?;
+    let line_start: usize = lines[..index].iter().map(|l| l.len() + 1).sum();
+    let line = lines[index];
+    let colon = column + line.get(column..)?.find(':')?;
+    let rest = text.get(line_start + colon + 1..)?;
+    Some(line_start + colon + 1 + rest.len() - rest.trim_start().len())
+}
+
 /// The span of `item` in the value of the key at `path`: either inside a flow
 /// list on the key's line (`channels: [a, b]`) or as a block item (`- b`).
 pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
@@ -55,7 +67,8 @@ pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
     let (line_index, column, len) = find_key(&lines, path)?;
     let key_line = lines[line_index];
     let after_key = column + len + 1;
-    if let Some(found) = find_word(&key_line[after_key.min(key_line.len())..], item) {
+    let after = key_line.get(after_key.min(key_line.len())..).unwrap_or("");
+    if let Some(found) = find_word(after, item) {
         return Some(Span::chars(
             line_index + 1,
             char_column(key_line, after_key + found),
@@ -189,7 +202,7 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
         }
         // A flow mapping on the same line holds the rest of the path.
         let value_start = column + name.len() + 1;
-        let value = &line[value_start.min(line.len())..];
+        let value = line.get(value_start.min(line.len())..).unwrap_or("");
         if value.trim_start().starts_with('{') {
             let inner = path[depth + 1];
             let offset = find_flow_key(value, inner)?;
@@ -265,6 +278,16 @@ mod tests {
         assert_eq!(value(doc, &["zone"]), Some(Span::chars(2, 7, 3)));
         assert_eq!(value(doc, &["list"]), Some(Span::chars(3, 1, 4)));
         assert_eq!(value(doc, &["single"]), Some(Span::chars(5, 10, 3)));
+    }
+
+    #[test]
+    fn finds_where_a_value_starts() {
+        let at = |path: &[&str]| value_start(DOC, path).map(|i| &DOC[i..i + 5]);
+        assert_eq!(at(&["title"]), Some("x\nrev"));
+        assert_eq!(at(&["review", "by"]), Some("\"Dr. "));
+        assert_eq!(at(&["image", "path"]), Some("a.png"));
+        assert_eq!(at(&["tags"]), Some("- flu"));
+        assert_eq!(at(&["nope"]), None);
     }
 
     #[test]

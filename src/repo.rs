@@ -35,6 +35,10 @@ impl Repo {
         let mut diagnostics = config.diagnostics;
         diagnostics.extend(content.diagnostics);
         diagnostics.extend(checks::check(&content.posts, config.config.as_ref(), now));
+        let images = content::image::Images::new(&snapshot);
+        for post in &content.posts {
+            checks::image::check(post, &images, &mut diagnostics);
+        }
         diagnostics.extend(config_secrets(&config.sources, config.config.as_ref()));
         let mut sources = config.sources;
         sources.extend(content.sources);
@@ -161,12 +165,15 @@ pub fn check_streaming(snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Checke
     if files.is_empty() {
         diagnostics.push(content::empty_diagnostic());
     }
+    let images = content::image::Images::new(snapshot);
     let shares = crate::parallel::map_shares(files, |mut file| -> Result<_> {
         snapshot.read(&mut file)?;
         let (text, post) = content::load_file(&file);
         let (summary, mut found) = match post {
             Ok(post) => {
-                let (found, readability) = checks::check_post(&post, config.config.as_ref(), now);
+                let (mut found, readability) =
+                    checks::check_post(&post, config.config.as_ref(), now);
+                checks::image::check(&post, &images, &mut found);
                 let id_span = post.key_span(&["id"]);
                 let summary = PostSummary {
                     file: String::new(),

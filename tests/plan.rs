@@ -9,11 +9,7 @@ use healthcast::source::RepoFile;
 use std::collections::BTreeMap;
 
 fn file(path: &str, text: &str) -> RepoFile {
-    RepoFile {
-        path: path.into(),
-        size: text.len() as u64,
-        bytes: Some(text.as_bytes().to_vec()),
-    }
+    RepoFile::new(path, text.as_bytes().to_vec())
 }
 
 const CHANNELS: &str = "timezone: America/New_York\nchannels:\n  feed: { platform: feed, path: f.xml, title: T }\n  other: { platform: feed, path: o.xml, title: O }\ngroups:\n  public: [feed, other]\n";

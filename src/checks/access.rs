@@ -6,7 +6,7 @@
 use super::Field;
 use super::finding::Finding;
 use crate::content::Post;
-use crate::content::doc::{Element, Node};
+use crate::content::doc::{Doc, Node};
 use regex::Regex;
 use serde::Deserialize;
 use std::sync::LazyLock;
@@ -188,7 +188,7 @@ pub fn check(post: &Post, fields: &[Field], settings: &Settings, out: &mut Vec<F
         );
     }
 
-    links(&post.doc.blocks, out);
+    links(&post.doc, out);
 }
 
 /// A sentence of at least three words whose letters are all capitals.
@@ -209,8 +209,8 @@ fn is_all_caps(sentence: &str) -> bool {
             .all(char::is_uppercase)
 }
 
-fn links(elements: &[Element], out: &mut Vec<Finding>) {
-    for element in elements {
+fn links(doc: &Doc, out: &mut Vec<Finding>) {
+    for element in doc.elements() {
         if let Node::Link { .. } = element.node {
             let mut label = String::new();
             for child in &element.children {
@@ -235,7 +235,6 @@ fn links(elements: &[Element], out: &mut Vec<Finding>) {
                 );
             }
         }
-        links(&element.children, out);
     }
 }
 

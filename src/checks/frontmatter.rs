@@ -124,25 +124,6 @@ pub fn check(post: &Post, config: Option<&Config>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if let Some(image) = &m.image {
-        let span = post.item_span(&["image"], &image.path);
-        if !crate::source::is_inside(&image.path) {
-            out.push(
-                Diagnostic::error(file, span, "frontmatter/image-path", format!("image path `{}` leaves the repository", image.path))
-                    .with_help("give a path relative to the repository root, without `..`, e.g. images/flu.png"),
-            );
-        } else if crate::publish::Image::mime_for(&image.path).is_none() {
-            out.push(
-                Diagnostic::error(
-                    file,
-                    span,
-                    "frontmatter/image-type",
-                    format!("image `{}` is not PNG, JPEG, GIF or WebP", image.path),
-                )
-                .with_help("every platform accepts PNG and JPEG; convert the image"),
-            );
-        }
-    }
     for platform in m
         .overrides
         .keys()

@@ -8,9 +8,12 @@
 //! the planner asks for every slot. Both fail closed.
 
 pub mod access;
+pub mod characters;
 pub mod claims;
 pub mod finding;
 pub mod frontmatter;
+pub mod image;
+pub mod nesting;
 pub mod privacy;
 pub mod readability;
 pub mod review;
@@ -22,7 +25,7 @@ pub mod suppress;
 
 use crate::config::Config;
 use crate::content::Post;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::Diagnostic;
 use chrono::{DateTime, Utc};
 use finding::Finding;
 use std::ops::Range;
@@ -85,6 +88,8 @@ pub fn check_post(
 ) -> (Vec<Diagnostic>, Option<readability::Stats>) {
     let mut out = Vec::new();
     frontmatter::check(post, config, &mut out);
+    nesting::check(post, &mut out);
+    characters::check(post, &mut out);
     let mut findings = Vec::new();
     secrets::check(&post.text, &mut findings);
     let mut stats = None;
@@ -201,11 +206,12 @@ pub fn to_diagnostics(
 ) -> Vec<Diagnostic> {
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
+    let locator = crate::diagnostic::Locator::new(text);
     findings
         .into_iter()
         .filter_map(|f| {
             let severity = rules::severity(f.code, overrides, f.severity)?;
-            let span = Span::from_bytes(text, f.span.start, f.span.end);
+            let span = locator.span(f.span.start, f.span.end);
             let mut d = Diagnostic::error(file, span, f.code, f.message);
             d.severity = severity;
             d.help = f.help;

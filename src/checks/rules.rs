@@ -126,6 +126,121 @@ pub const RULES: &[Rule] = &[
     ),
 ];
 
+/// The codes `severity:` cannot change (they are always errors, except
+/// `frontmatter/ignored` and `frontmatter/image-extension`, always warnings):
+/// without them a file or post cannot be read or trusted. With [`RULES`],
+/// every code healthcast reports; the README lists them all.
+pub const FIXED: &[(&str, &str)] = &[
+    ("content/empty", "content/ has no .md files"),
+    ("content/not-utf8", "the file is not UTF-8"),
+    ("content/too-large", "the file is larger than 1 MiB"),
+    ("content/file-name", "a file name that is not UTF-8"),
+    ("content/symlink", "a symlink under content/: not followed"),
+    (
+        "content/extension",
+        "a Markdown file not named .md (.MD, .markdown …)",
+    ),
+    (
+        "content/unreadable",
+        "a file that cannot be read, or is not a regular file",
+    ),
+    (
+        "content/control-char",
+        "a control character or Unicode non-character",
+    ),
+    (
+        "content/too-deep",
+        "Markdown nested more than 100 levels deep",
+    ),
+    ("frontmatter/missing", "no front matter"),
+    (
+        "frontmatter/unclosed",
+        "front matter without its closing ---",
+    ),
+    ("frontmatter/yaml", "YAML syntax"),
+    ("frontmatter/unknown-key", "a key that does not exist"),
+    ("frontmatter/invalid", "a value of the wrong type or form"),
+    ("frontmatter/required", "a key the kind of post needs"),
+    ("frontmatter/dates", "expires is not after publish_at"),
+    ("frontmatter/duplicate-id", "two posts with one id"),
+    (
+        "frontmatter/bad-id",
+        "an id with characters other than a-z 0-9 - _ / .",
+    ),
+    (
+        "frontmatter/unknown-channel",
+        "a channel or group that does not exist",
+    ),
+    (
+        "frontmatter/unknown-platform",
+        "an overrides platform that does not exist",
+    ),
+    ("frontmatter/ignored", "publish_at on a tip"),
+    (
+        "frontmatter/image-path",
+        "an image path that leaves the repository or holds a control character",
+    ),
+    ("frontmatter/image-url", "an image path that is a URL"),
+    ("frontmatter/image-missing", "an image that does not exist"),
+    (
+        "frontmatter/image-not-file",
+        "an image path that is a folder or not a regular file",
+    ),
+    (
+        "frontmatter/image-symlink",
+        "an image that leads out of the repository through a symlink",
+    ),
+    (
+        "frontmatter/image-type",
+        "an image that is not PNG, JPEG, GIF or WebP by its bytes",
+    ),
+    (
+        "frontmatter/image-extension",
+        "an image whose extension says another type than its bytes",
+    ),
+    (
+        "config/missing-file",
+        "channels.yaml or policy.yaml is missing",
+    ),
+    (
+        "config/unreadable",
+        "a configuration file that cannot be read",
+    ),
+    (
+        "config/invalid",
+        "a configuration value of the wrong type or form",
+    ),
+    (
+        "config/unknown-key",
+        "a configuration key that does not exist",
+    ),
+    (
+        "config/unknown-rule",
+        "a severity: name that is not a rule or family",
+    ),
+    ("config/bad-cron", "a cron expression that does not parse"),
+    ("config/bad-timezone", "a time zone that does not exist"),
+    (
+        "config/unknown-channel",
+        "a channel or group that does not exist",
+    ),
+    ("config/duplicate-name", "a name used twice"),
+    (
+        "config/unknown-platform",
+        "a platform healthcast does not publish to",
+    ),
+    ("config/insecure-endpoint", "an endpoint that is not https"),
+];
+
+/// One line on what `code` means, from [`RULES`] or [`FIXED`].
+pub fn summary(code: &str) -> Option<&'static str> {
+    RULES
+        .iter()
+        .find(|r| r.code == code)
+        .map(|r| r.summary)
+        .or_else(|| FIXED.iter().find(|(c, _)| *c == code).map(|(_, s)| *s))
+}
+
 /// Whether `key` (a code or a family) names something `severity:` can set.
 /// Privacy codes are listed in their family's own table and default to error.
 pub fn is_known(key: &str) -> bool {

@@ -99,6 +99,14 @@ pub fn load_files(files: Vec<RepoFile>) -> Loaded {
         if file.path.matches('/').count() != 1 {
             continue;
         }
+        if let Some(problem) = &file.problem {
+            let (message, help) = problem.explain(&file.path);
+            loaded.diagnostics.push(
+                Diagnostic::error(&file.path, Span::point(1, 1), "config/unreadable", message)
+                    .with_help(help),
+            );
+            continue;
+        }
         let text = file.bytes.as_ref().map(|b| String::from_utf8(b.clone()));
         match text {
             Some(Ok(text)) => {
@@ -476,11 +484,7 @@ mod tests {
 
     fn files(list: &[(&str, &str)]) -> Vec<RepoFile> {
         list.iter()
-            .map(|(p, t)| RepoFile {
-                path: p.to_string(),
-                size: t.len() as u64,
-                bytes: Some(t.as_bytes().to_vec()),
-            })
+            .map(|(p, t)| RepoFile::new(p, t.as_bytes().to_vec()))
             .collect()
     }
 

@@ -1,12 +1,14 @@
 //! Posts: loading `content/**/*.md` into [`Post`]s. A file that cannot be
 //! read or parsed becomes a diagnostic; every other post still loads.
 
+pub mod chars;
 pub mod doc;
 pub mod front_matter;
+pub mod image;
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::locate;
-use crate::source::{MAX_FILE_BYTES, RepoFile};
+use crate::source::{MAX_FILE_BYTES, Problem, RepoFile};
 use crate::yaml;
 pub use doc::Doc;
 pub use front_matter::{Expiry, FrontMatter, Kind};
@@ -67,6 +69,41 @@ impl Post {
         self.yaml.find(value).map(|at| self.yaml_offset + at)
     }
 
+    /// The span of the value of the key at `path` as written (a plain or
+    /// quoted scalar), else the key's span.
+    pub fn value_span(&self, path: &[&str]) -> Span {
+        let Some(start) = locate::value_start(&self.yaml, path) else {
+            return self.key_span(path);
+        };
+        let line_start = self.yaml[..start].rfind('\n').map_or(0, |i| i + 1);
+        let in_flow = self.yaml[line_start..start].contains('{');
+        let line = self.yaml[start..].split('\n').next().unwrap_or_default();
+        let len = match line.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let mut escaped = false;
+                line.char_indices()
+                    .skip(1)
+                    .find(|&(_, c)| {
+                        let end = c == quote && !escaped;
+                        escaped = quote == '"' && c == '\\' && !escaped;
+                        end
+                    })
+                    .map_or(line.len(), |(i, _)| i + 1)
+            }
+            _ => {
+                let end = line.find(" #").unwrap_or(line.len());
+                let end = if in_flow {
+                    line[..end].find([',', '}', ']']).unwrap_or(end)
+                } else {
+                    end
+                };
+                line[..end].trim_end().len()
+            }
+        };
+        let at = self.yaml_offset + start;
+        Span::from_bytes(&self.text, at, at + len.max(1))
+    }
+
     /// The span of `item` in the list under `path` (e.g. a channel name).
     pub fn item_span(&self, path: &[&str], item: &str) -> Span {
         locate::item(&self.yaml, path, item)
@@ -109,6 +146,9 @@ pub fn empty_diagnostic() -> Diagnostic {
 /// Reads and parses one file: the post (if it parses), its text (if it is
 /// text) or the diagnostic that says why not.
 pub fn load_file(file: &RepoFile) -> (Option<String>, Result<Post, Box<Diagnostic>>) {
+    if let Some(problem) = &file.problem {
+        return (None, Err(Box::new(problem_diagnostic(&file.path, problem))));
+    }
     match read_text(file) {
         Ok(text) => {
             let post = parse(&file.path, &text);
@@ -183,6 +223,24 @@ pub fn duplicate_ids<'a>(
     (diagnostics, duplicated)
 }
 
+/// The error for a file of content/ that is listed but not read as a post.
+fn problem_diagnostic(path: &str, problem: &Problem) -> Diagnostic {
+    let code = match problem {
+        Problem::NameNotUtf8 => "content/file-name",
+        Problem::Symlink { .. } => "content/symlink",
+        Problem::Extension { .. } => "content/extension",
+        Problem::NotRegular | Problem::Unreadable(_) => "content/unreadable",
+    };
+    let (message, help) = match problem {
+        Problem::Extension { .. } => (
+            format!("`{path}` is not read as a post: only files ending in `.md` are"),
+            problem.explain(path).1,
+        ),
+        _ => problem.explain(path),
+    };
+    Diagnostic::error(path, Span::point(1, 1), code, message).with_help(help)
+}
+
 fn read_text(file: &RepoFile) -> Result<String, Box<Diagnostic>> {
     let (Some(bytes), false) = (&file.bytes, file.size > MAX_FILE_BYTES) else {
         return Err(Box::new(
@@ -238,6 +296,20 @@ pub fn parse(path: &str, text: &str) -> Result<Post, Box<Diagnostic>> {
         FrontMatter::default()
     } else {
         yaml::from_str(split.yaml).map_err(|e: yaml::YamlError| {
+            // The YAML parser refuses most control characters with a message
+            // about the parser; the character is what the writer must fix.
+            if let Some((at, c)) = split.yaml.char_indices().find(|(_, c)| chars::is_forbidden(*c)) {
+                let (line, column) = crate::diagnostic::line_column(text, split.yaml_offset + at);
+                return Box::new(
+                    Diagnostic::error(
+                        path,
+                        Span::point(line, column),
+                        "content/control-char",
+                        format!("{} in the front matter", chars::describe(c)),
+                    )
+                    .with_help("delete the character: it is invisible in most editors, and the front matter cannot be read with it"),
+                );
+            }
             let e = e.relocate(split.yaml);
             let line = e.line.unwrap_or(1) + split.yaml_line - 1;
             let column = e.column.unwrap_or(1);
@@ -287,11 +359,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> RepoFile {
-        RepoFile {
-            path: path.into(),
-            size: text.len() as u64,
-            bytes: Some(text.as_bytes().to_vec()),
-        }
+        RepoFile::new(path, text.as_bytes().to_vec())
     }
 
     #[test]
@@ -329,15 +397,11 @@ mod tests {
 
     #[test]
     fn non_utf8_and_oversized_files_are_diagnosed_and_others_still_load() {
-        let bad = RepoFile {
-            path: "content/bad.md".into(),
-            size: 10,
-            bytes: Some(b"---\nx: \xff\n".to_vec()),
-        };
+        let bad = RepoFile::new("content/bad.md", b"---\nx: \xff\n".to_vec());
         let big = RepoFile {
-            path: "content/big.md".into(),
             size: 50 * 1024 * 1024,
             bytes: None,
+            ..RepoFile::new("content/big.md", Vec::new())
         };
         let good = file("content/good.md", "---\ntitle: Good\n---\nBody\n");
         let loaded = load(vec![bad, big, good]);
@@ -345,6 +409,18 @@ mod tests {
         assert_eq!(codes, ["content/not-utf8", "content/too-large"]);
         assert_eq!(loaded.diagnostics[0].span.line, 2);
         assert_eq!(loaded.posts.len(), 1);
+    }
+
+    #[test]
+    fn a_value_s_span_covers_it_as_written() {
+        let post = parse(
+            "content/a.md",
+            "---\nimage: { path: images/a.png, alt: x }\nlink: \"https://a.example/\\\"q\" # c\nlang: en # c\n---\n",
+        )
+        .unwrap();
+        assert_eq!(post.value_span(&["image", "path"]), Span::chars(2, 16, 12));
+        assert_eq!(post.value_span(&["link"]), Span::chars(3, 7, 23));
+        assert_eq!(post.value_span(&["lang"]), Span::chars(4, 7, 2));
     }
 
     #[test]

@@ -520,7 +520,10 @@ impl ChannelWork<'_> {
     }
 }
 
-/// The post's image from `snapshot`, or why it cannot be read.
+/// The post's image from `snapshot`, or why it cannot be read: validated by
+/// the same function as `check` (inside the repository, symlinks resolved,
+/// type by its bytes), so a post whose check was skipped cannot upload a
+/// file from outside the repository either.
 pub(super) fn load_image(
     snapshot: &Snapshot,
     post: &crate::content::Post,
@@ -528,15 +531,18 @@ pub(super) fn load_image(
     let Some(image) = &post.meta.image else {
         return Ok(None);
     };
-    let mime = publish::Image::mime_for(&image.path)
-        .ok_or_else(|| format!("image {} is not PNG, JPEG, GIF or WebP", image.path))?;
-    let bytes = snapshot
-        .read_file(&image.path)
-        .map_err(|e| format!("cannot read image {}: {e:#}", image.path))?
-        .ok_or_else(|| format!("image {} is not in the repository", image.path))?;
+    let file = crate::content::image::Images::new(snapshot)
+        .open(&image.path, true)
+        .map_err(|p| {
+            let at = post.value_span(&["image", "path"]);
+            format!(
+                "{} ({}:{}:{}, {})",
+                p.message, post.file, at.line, at.column, p.code
+            )
+        })?;
     Ok(Some(publish::Image {
-        bytes,
-        mime,
+        bytes: file.bytes,
+        mime: file.mime,
         alt: image.alt.clone().unwrap_or_default(),
         file_name: image
             .path

@@ -4,14 +4,21 @@
 //! never sees half a feed; the new file keeps the old one's mode (0644 for
 //! the first), so the web server that serves it can still read it. Entry ids derive from the publication key, so a
 //! publication that is already in the feed is found again, never added twice.
+//!
+//! No character that XML 1.0 forbids (NUL, ESC, U+FFFF …) is ever written:
+//! one of them makes the whole file unreadable, and feed readers then lose
+//! every entry. `check` holds posts that contain one; the writer strips any
+//! that reach it all the same (from a post, the configuration or an older
+//! feed file, which is read with them stripped so that it recovers).
 
 use super::{BoxFuture, PublishContext, PublishError, Publisher, Receipt, Sent};
 use crate::config::FeedSettings;
+use crate::content::chars::strip_xml_forbidden;
 use crate::content::hex;
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -46,8 +53,8 @@ impl FeedPublisher {
     }
 
     fn read(&self) -> Result<Option<Feed>, PublishError> {
-        let file = match std::fs::File::open(&self.path) {
-            Ok(file) => file,
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(PublishError::Retryable(format!(
@@ -56,7 +63,9 @@ impl FeedPublisher {
                 )));
             }
         };
-        Feed::read_from(BufReader::new(file)).map(Some).map_err(|e| {
+        let text = String::from_utf8_lossy(&bytes);
+        let text = strip_xml_forbidden(&text);
+        Feed::read_from(text.as_bytes()).map(Some).map_err(|e| {
             PublishError::Permanent(format!(
                 "{} exists but is not an Atom feed ({e}); move it away and healthcast starts a new one",
                 self.path.display()
@@ -105,9 +114,13 @@ impl FeedPublisher {
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        feed.write_to(&mut temp)
+        let mut xml = Vec::new();
+        feed.write_to(&mut xml)
             .map_err(|e| PublishError::Permanent(format!("cannot serialize the feed: {e}")))?;
+        let xml = String::from_utf8_lossy(&xml);
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        temp.write_all(strip_xml_forbidden(&xml).as_bytes())
+            .map_err(io)?;
         temp.write_all(b"\n").map_err(io)?;
         // The temporary file is 0600; a web server running as another user
         // must still read the feed: keep the mode of the file it replaces,
@@ -299,6 +312,50 @@ mod tests {
         assert_eq!(mode(&path), 0o640, "the mode the operator chose stays");
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.parse::<Feed>().unwrap().entries().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn characters_xml_forbids_are_never_written_and_an_old_feed_with_them_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(5);
+        s.title = "Tips\u{1B}".into();
+        let p = FeedPublisher::new("feed", &s, dir.path());
+        let post = parse(
+            "content/a.md",
+            "---\ntitle: \"Wash \\e[2J hands \\0 \\uFFFF\"\n---\nx\n",
+        )
+        .unwrap();
+        assert!(post.title().contains('\u{1B}'));
+        let rendered = Rendered {
+            text: "Soap\u{0}.".into(),
+            length: 5,
+            limit: None,
+            html: Some("<p>Soap\u{1B}\u{FFFE}.</p>".into()),
+            parts: Vec::new(),
+        };
+        let ctx = PublishContext {
+            image: None,
+            key: "a@feed@1",
+            post: &post,
+            rendered: &rendered,
+            at: Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+        };
+        p.publish(&ctx).await.unwrap();
+        let path = dir.path().join("out/feed.xml");
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            !text.chars().any(crate::content::chars::xml_forbids),
+            "{text:?}"
+        );
+        let feed = feed_rs::parser::parse(&bytes[..]).unwrap();
+        assert_eq!(
+            feed.entries[0].title.as_ref().unwrap().content,
+            "Wash [2J hands"
+        );
+        // A feed an older version wrote with an ESC in it is read, not refused.
+        std::fs::write(&path, text.replace("Wash", "Wash\u{1B}")).unwrap();
+        assert!(p.lookup(&Sent::key("a@feed@1")).await.unwrap().is_some());
     }
 
     #[tokio::test]

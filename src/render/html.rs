@@ -4,11 +4,13 @@
 
 use crate::content::Post;
 use crate::content::doc;
-use pulldown_cmark::{Parser, html};
+use pulldown_cmark::html;
 
 pub fn body(post: &Post) -> String {
     let mut raw = String::new();
-    html::push_html(&mut raw, Parser::new_ext(&post.body, doc::options()));
+    // The same depth bound as the tree: a post nested too deep is held, and
+    // its HTML stays shallow enough for ammonia to clean.
+    html::push_html(&mut raw, doc::events(&post.body).map(|(event, _)| event));
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer"))
         .clean(&raw)

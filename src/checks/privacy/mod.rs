@@ -137,13 +137,15 @@ pub fn scan(text: &str, ctx: &Context) -> Vec<Finding> {
         name::scan,
     ];
     let mut kept: Vec<Finding> = Vec::new();
+    let mut claimed = Claimed::default();
     for rule in rules {
         let mut found = Vec::new();
         rule(text, ctx, &mut found);
         for f in found {
-            if f.span.is_empty() || kept.iter().any(|k| overlaps(&k.span, &f.span)) {
+            if f.span.is_empty() || claimed.overlaps(&f.span) {
                 continue;
             }
+            claimed.claim(&f.span);
             kept.push(f);
         }
     }
@@ -151,8 +153,26 @@ pub fn scan(text: &str, ctx: &Context) -> Vec<Finding> {
     kept
 }
 
-fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
-    a.start < b.end && b.start < a.end
+/// Disjoint byte ranges already taken by a finding. Asking whether a range
+/// overlaps one is a lookup, not a scan of every finding so far: a 1 MiB post
+/// can hold tens of thousands of candidates.
+#[derive(Default)]
+pub(crate) struct Claimed(std::collections::BTreeMap<usize, usize>);
+
+impl Claimed {
+    pub(crate) fn overlaps(&self, r: &Range<usize>) -> bool {
+        // The ranges are disjoint, so only the last one starting before
+        // `r` ends can reach into it.
+        self.0
+            .range(..r.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > r.start)
+    }
+
+    /// Takes `r`, which must not overlap a range taken already.
+    pub(crate) fn claim(&mut self, r: &Range<usize>) {
+        self.0.insert(r.start, r.end);
+    }
 }
 
 /// Help for identifiers that never belong in a post.

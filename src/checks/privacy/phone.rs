@@ -39,12 +39,9 @@ static PHONE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 
 pub(super) fn scan(text: &str, ctx: &Context, out: &mut Vec<super::Finding>) {
     let allowed = allowed_numbers(ctx);
-    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut spans = super::Claimed::default();
     let mut push = |span: std::ops::Range<usize>, out: &mut Vec<super::Finding>| {
-        if spans
-            .iter()
-            .any(|s| s.start < span.end && span.start < s.end)
-        {
+        if spans.overlaps(&span) {
             return;
         }
         if !standalone(text, &span) || glued_to_number(text, &span) {
@@ -54,7 +51,7 @@ pub(super) fn scan(text: &str, ctx: &Context, out: &mut Vec<super::Finding>) {
         if allowed.contains(&number) {
             return;
         }
-        spans.push(span.clone());
+        spans.claim(&span);
         out.push(found(
             CODE,
             text,
