@@ -20,7 +20,12 @@ pub fn between(
     until: DateTime<Utc>,
 ) -> Vec<DateTime<Utc>> {
     let mut out = Vec::new();
-    let mut cursor = from.with_timezone(&schedule.timezone);
+    // croner keeps the fraction of a second it starts from: start from the
+    // first whole second at or after `from`, so that every slot is one.
+    let Some(start) = ceil_second(from) else {
+        return out;
+    };
+    let mut cursor = start.with_timezone(&schedule.timezone);
     let mut inclusive = true;
     while out.len() < MAX_SLOTS_PER_SCHEDULE {
         let Ok(next) = schedule.cron.find_next_occurrence(&cursor, inclusive) else {
@@ -78,7 +83,9 @@ pub fn latest(
 /// The first slot after `at` that is not a skip date: when the daemon next
 /// has something to do.
 pub fn next_after(schedule: &Schedule, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let local = at.with_timezone(&schedule.timezone);
+    // From `at`'s whole second: the first slot after it is after `at` too,
+    // and a whole second (croner keeps the fraction it starts from).
+    let local = at.with_nanosecond(0)?.with_timezone(&schedule.timezone);
     let mut cursor = local;
     for _ in 0..1000 {
         let next = schedule.cron.find_next_occurrence(&cursor, false).ok()?;
@@ -88,6 +95,16 @@ pub fn next_after(schedule: &Schedule, at: DateTime<Utc>) -> Option<DateTime<Utc
         cursor = next;
     }
     None
+}
+
+/// The first whole second at or after `at`.
+fn ceil_second(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let whole = at.with_nanosecond(0)?;
+    if whole == at {
+        Some(whole)
+    } else {
+        whole.checked_add_signed(chrono::TimeDelta::seconds(1))
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +202,47 @@ mod tests {
         let s = schedule("0 0 9 * * *", &[]);
         let got = between(&s, utc(2026, 1, 5, 14), utc(2026, 1, 6, 14));
         assert_eq!(got, [utc(2026, 1, 5, 14)]);
+    }
+
+    #[test]
+    fn slots_are_whole_seconds_when_the_window_starts_mid_second() {
+        // Found by the `schedule` fuzz target: croner kept the half second
+        // of `from`, so slots came out at 09:00:00.5 and never matched the
+        // ledger's 09:00:00.
+        let s = schedule("0 0 9 * * *", &[]);
+        let half = TimeDelta::milliseconds(500);
+        let from = utc(2026, 1, 5, 14) + half;
+        let got = between(&s, utc(2026, 1, 5, 14) - half, utc(2026, 1, 7, 14) + half);
+        assert_eq!(
+            got,
+            [
+                utc(2026, 1, 5, 14),
+                utc(2026, 1, 6, 14),
+                utc(2026, 1, 7, 14)
+            ]
+        );
+        assert_eq!(
+            between(&s, from, utc(2026, 1, 6, 15)),
+            [utc(2026, 1, 6, 14)]
+        );
+        assert_eq!(next_after(&s, from), Some(utc(2026, 1, 6, 14)));
+        assert_eq!(
+            next_after(&s, from - half - half),
+            Some(utc(2026, 1, 5, 14))
+        );
+        let every_second = schedule("* * * * * *", &[]);
+        let got = between(&every_second, from, from + TimeDelta::seconds(2));
+        assert_eq!(
+            got,
+            [
+                utc(2026, 1, 5, 14) + TimeDelta::seconds(1),
+                utc(2026, 1, 5, 14) + TimeDelta::seconds(2)
+            ]
+        );
+        assert_eq!(
+            latest(&every_second, from, from + TimeDelta::seconds(2), 3),
+            got
+        );
     }
 
     #[test]
