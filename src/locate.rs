@@ -11,8 +11,13 @@ use crate::diagnostic::Span;
 
 /// The span of the last key of `path` (e.g. `["review", "on"]`).
 pub fn key(text: &str, path: &[&str]) -> Option<Span> {
-    let (line_index, column, len) = find_key(&lines(text), path)?;
-    Some(Span::chars(line_index + 1, column + 1, len))
+    let lines = lines(text);
+    let (line_index, column, len) = find_key(&lines, path)?;
+    Some(Span::chars(
+        line_index + 1,
+        char_column(lines[line_index], column),
+        len,
+    ))
 }
 
 /// The span of `item` in the value of the key at `path`: either inside a flow
@@ -21,7 +26,10 @@ pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
     let lines = lines(text);
     let (line_index, column, len) = find_key(&lines, path)?;
     let key_line = lines[line_index];
-    let after_key = column + len + 1;
+    // Just after the key's colon: a byte offset, whatever the key holds.
+    let after_key = key_line[column..]
+        .find(':')
+        .map_or(key_line.len(), |colon| column + colon + 1);
     if let Some(found) = find_word(&key_line[after_key.min(key_line.len())..], item) {
         return Some(Span::chars(
             line_index + 1,
@@ -45,7 +53,11 @@ pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
             ));
         }
     }
-    Some(Span::chars(line_index + 1, column + 1, len))
+    Some(Span::chars(
+        line_index + 1,
+        char_column(key_line, column),
+        len,
+    ))
 }
 
 /// The span of the key at `path` inside the `index`-th (0-based) block-list
@@ -104,7 +116,11 @@ pub fn list_item(text: &str, list: &[&str], index: usize, path: &[&str]) -> Opti
     item[0] = format!("{} {}", &first[..dash], &first[dash + 1..]);
     let item: Vec<&str> = item.iter().map(String::as_str).collect();
     let (line_index, column, len) = find_key(&item, path)?;
-    Some(Span::chars(start + line_index + 1, column + 1, len))
+    Some(Span::chars(
+        start + line_index + 1,
+        char_column(item[line_index], column),
+        len,
+    ))
 }
 
 fn lines(text: &str) -> Vec<&str> {
@@ -143,7 +159,7 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
             if this_indent != block {
                 continue;
             }
-            if key_at(line, this_indent) == Some(name) {
+            if key_at(line, this_indent).is_some_and(|(key, _)| key == *name) {
                 found = Some(index);
                 break;
             }
@@ -154,8 +170,11 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
         if depth + 1 == path.len() {
             return Some((index, column, name.chars().count()));
         }
-        // A flow mapping on the same line holds the rest of the path.
-        let value_start = column + name.len() + 1;
+        // A flow mapping on the same line holds the rest of the path. It
+        // starts after the colon (not after `name`, which is the key
+        // unquoted and trimmed, and so may be shorter than what is written).
+        let (_, colon) = key_at(line, column)?;
+        let value_start = colon + 1;
         let value = &line[value_start.min(line.len())..];
         if value.trim_start().starts_with('{') {
             let inner = path[depth + 1];
@@ -168,14 +187,17 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
     None
 }
 
-fn key_at(line: &str, indent: usize) -> Option<&str> {
+/// The key of a `key: value` line indented by `indent`, and the byte offset
+/// of its colon in the line.
+fn key_at(line: &str, indent: usize) -> Option<(&str, usize)> {
     let rest = &line[indent..];
     let colon = rest.find(':')?;
     let after = &rest[colon + 1..];
     if !(after.is_empty() || after.starts_with(' ') || after.starts_with('\t')) {
         return None;
     }
-    Some(rest[..colon].trim().trim_matches('"').trim_matches('\''))
+    let key = rest[..colon].trim().trim_matches('"').trim_matches('\'');
+    Some((key, indent + colon))
 }
 
 fn find_flow_key(value: &str, key: &str) -> Option<usize> {
@@ -222,6 +244,29 @@ mod tests {
         assert_eq!(key(DOC, &["title"]), Some(Span::chars(1, 1, 5)));
         assert_eq!(key(DOC, &["image", "alt"]), Some(Span::chars(5, 3, 3)));
         assert_eq!(key(DOC, &["image", "missing"]), None);
+    }
+
+    #[test]
+    fn keys_with_characters_of_several_bytes_are_found_without_splitting_one() {
+        // Found by the `config` fuzz target: the byte after a key was taken
+        // as its length in characters, which fell inside `�`.
+        let doc = "groups:\n  public\u{FFFD}: [site-feed, x]\n";
+        let span = item(doc, &["groups", "public\u{FFFD}"], "x");
+        assert_eq!(span, Some(Span::chars(2, 24, 1)));
+        // A key trimmed of a wide space before its colon, then a flow mapping.
+        assert_eq!(
+            key("ab\u{3000}: { on: 1 }", &["ab", "on"]),
+            Some(Span::chars(1, 8, 2))
+        );
+        // Columns count characters, not bytes.
+        assert_eq!(
+            key("é: { on: 1 }", &["é", "on"]),
+            Some(Span::chars(1, 6, 2))
+        );
+        assert_eq!(
+            key("\"é\": { on: 1 }", &["é", "on"]),
+            Some(Span::chars(1, 8, 2))
+        );
     }
 
     #[test]
