@@ -67,14 +67,27 @@ pub fn latest(
             break;
         };
         inclusive = false;
-        let at = previous.with_timezone(&Utc);
-        if at < from {
+        cursor = previous;
+        if previous.with_timezone(&Utc) < from {
             break;
         }
-        if !schedule.skip_dates.contains(&previous.date_naive()) {
+        // A time that a DST gap skips (02:30 on spring-forward night) is
+        // snapped by croner to the second before the gap when searching
+        // backwards, but to the first second after it when searching
+        // forwards, as `between` and `next_after` do. Take the forward
+        // one, so that a slot is the same instant (and ledger key) however
+        // it was found; for any other slot it is the slot itself.
+        let slot = schedule
+            .cron
+            .find_next_occurrence(&previous, true)
+            .unwrap_or(previous);
+        let at = slot.with_timezone(&Utc);
+        if at >= until || out.last() == Some(&at) {
+            continue;
+        }
+        if !schedule.skip_dates.contains(&slot.date_naive()) {
             out.push(at);
         }
-        cursor = previous;
     }
     out.reverse();
     out
@@ -243,6 +256,34 @@ mod tests {
             latest(&every_second, from, from + TimeDelta::seconds(2), 3),
             got
         );
+    }
+
+    #[test]
+    fn a_slot_skipped_by_spring_forward_is_the_same_instant_forwards_and_backwards() {
+        // Found by the `schedule` fuzz target: 02:30 does not exist in New
+        // York on 2026-03-08; between() gave 03:00 EDT (07:00Z), latest()
+        // 01:59:59 EST (06:59:59Z), so the daemon published under another
+        // key than the preview showed.
+        let s = schedule("0 30 2 * * *", &[]);
+        let (from, until) = (utc(2026, 3, 7, 0), utc(2026, 3, 10, 0));
+        let forwards = between(&s, from, until);
+        assert_eq!(
+            forwards,
+            [
+                Utc.with_ymd_and_hms(2026, 3, 7, 7, 30, 0).unwrap(),
+                utc(2026, 3, 8, 7),
+                Utc.with_ymd_and_hms(2026, 3, 9, 6, 30, 0).unwrap(),
+            ]
+        );
+        assert_eq!(latest(&s, from, until, 3), forwards);
+        assert_eq!(
+            latest(&s, from, utc(2026, 3, 8, 8), 1),
+            [utc(2026, 3, 8, 7)]
+        );
+        // The window ends between the two: the slot is not in it yet.
+        let just_before = utc(2026, 3, 8, 7) - TimeDelta::milliseconds(500);
+        assert_eq!(latest(&s, from, just_before, 1), [forwards[0]]);
+        assert_eq!(next_after(&s, just_before), Some(utc(2026, 3, 8, 7)));
     }
 
     #[test]
