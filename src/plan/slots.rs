@@ -6,7 +6,8 @@
 //! time on both sides of both DST changes.
 
 use crate::config::Schedule;
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
 
 /// No window yields more slots per schedule than this; a per-second schedule
 /// previewed over 30 days would otherwise make millions.
@@ -35,7 +36,7 @@ pub fn between(
         if at >= until {
             break;
         }
-        if !schedule.skip_dates.contains(&next.date_naive()) {
+        if is_slot(schedule, &next) && !schedule.skip_dates.contains(&next.date_naive()) {
             out.push(at);
         }
         cursor = next;
@@ -82,7 +83,7 @@ pub fn latest(
             .find_next_occurrence(&previous, true)
             .unwrap_or(previous);
         let at = slot.with_timezone(&Utc);
-        if at >= until || out.last() == Some(&at) {
+        if at >= until || out.last() == Some(&at) || !is_slot(schedule, &slot) {
             continue;
         }
         if !schedule.skip_dates.contains(&slot.date_naive()) {
@@ -102,12 +103,48 @@ pub fn next_after(schedule: &Schedule, at: DateTime<Utc>) -> Option<DateTime<Utc
     let mut cursor = local;
     for _ in 0..1000 {
         let next = schedule.cron.find_next_occurrence(&cursor, false).ok()?;
-        if !schedule.skip_dates.contains(&next.date_naive()) {
+        if is_slot(schedule, &next) && !schedule.skip_dates.contains(&next.date_naive()) {
             return Some(next.with_timezone(&Utc));
         }
         cursor = next;
     }
     None
+}
+
+/// Whether `found`, an instant croner returned, is a slot: a time the
+/// expression matches, or the first second after a DST gap that skipped
+/// one (croner snaps a fixed time in a gap forwards to there). croner also
+/// returns the end of a gap its search merely passed through, without
+/// checking the time of day (`0 30 1 * * *` in New York gives 03:00 on
+/// spring-forward night as well as 01:30): that is no slot.
+fn is_slot(schedule: &Schedule, found: &DateTime<Tz>) -> bool {
+    let matches = |naive: NaiveDateTime| {
+        // croner matches the local wall time, whatever the offset.
+        let probe = Utc.from_utc_datetime(&naive);
+        schedule.cron.is_time_matching(&probe).unwrap_or(false)
+    };
+    let end = found.naive_local();
+    if matches(end) {
+        return true;
+    }
+    // The wall times skipped just before `found`: none unless it ends a gap.
+    let Some(mut skipped) = found
+        .checked_sub_signed(TimeDelta::seconds(1))
+        .and_then(|before| {
+            before
+                .naive_local()
+                .checked_add_signed(TimeDelta::seconds(1))
+        })
+    else {
+        return false;
+    };
+    while skipped < end {
+        if matches(skipped) {
+            return true;
+        }
+        skipped += TimeDelta::seconds(1);
+    }
+    false
 }
 
 /// The first whole second at or after `at`.
@@ -116,7 +153,7 @@ fn ceil_second(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if whole == at {
         Some(whole)
     } else {
-        whole.checked_add_signed(chrono::TimeDelta::seconds(1))
+        whole.checked_add_signed(TimeDelta::seconds(1))
     }
 }
 
@@ -284,6 +321,26 @@ mod tests {
         let just_before = utc(2026, 3, 8, 7) - TimeDelta::milliseconds(500);
         assert_eq!(latest(&s, from, just_before, 1), [forwards[0]]);
         assert_eq!(next_after(&s, just_before), Some(utc(2026, 3, 8, 7)));
+    }
+
+    #[test]
+    fn a_search_through_a_dst_gap_adds_no_slot() {
+        // Found by the `schedule` fuzz target: croner's search from 01:30:01
+        // on spring-forward night runs into the gap at 02:00 and returns its
+        // end, 03:00 EDT, although the schedule says 01:30: preview showed a
+        // second publication that day.
+        let s = schedule("0 30 1 * * *", &[]);
+        let (from, until) = (utc(2026, 3, 7, 0), utc(2026, 3, 10, 0));
+        let at = |d, h| Utc.with_ymd_and_hms(2026, 3, d, h, 30, 0).unwrap();
+        let expected = [at(7, 6), at(8, 6), at(9, 5)];
+        assert_eq!(between(&s, from, until), expected);
+        assert_eq!(latest(&s, from, until, 3), expected);
+        assert_eq!(next_after(&s, at(8, 6)), Some(at(9, 5)));
+        // Just after the gap, searching backwards through it.
+        let s = schedule("0 30 3 * * *", &[]);
+        let expected = [at(7, 8), at(8, 7), at(9, 7)];
+        assert_eq!(between(&s, from, until), expected);
+        assert_eq!(latest(&s, from, until, 3), expected);
     }
 
     #[test]
