@@ -103,7 +103,18 @@ pub fn next_after(schedule: &Schedule, at: DateTime<Utc>) -> Option<DateTime<Utc
     let mut cursor = local;
     for _ in 0..1000 {
         let next = schedule.cron.find_next_occurrence(&cursor, false).ok()?;
-        if is_slot(schedule, &next) && !schedule.skip_dates.contains(&next.date_naive()) {
+        if schedule.skip_dates.contains(&next.date_naive()) {
+            // Past the whole skip date at once: a frequent schedule has
+            // more slots in one day than this loop has turns.
+            cursor = next
+                .date_naive()
+                .and_hms_opt(23, 59, 59)
+                .and_then(|end| schedule.timezone.from_local_datetime(&end).latest())
+                .filter(|end| *end > next)
+                .unwrap_or(next);
+            continue;
+        }
+        if is_slot(schedule, &next) {
             return Some(next.with_timezone(&Utc));
         }
         cursor = next;
@@ -341,6 +352,23 @@ mod tests {
         let expected = [at(7, 8), at(8, 7), at(9, 7)];
         assert_eq!(between(&s, from, until), expected);
         assert_eq!(latest(&s, from, until, 3), expected);
+    }
+
+    #[test]
+    fn next_after_skips_a_whole_skip_date_of_a_frequent_schedule() {
+        // Found by the `schedule` fuzz target: every second of the midnight
+        // hour with that day skipped used up next_after's 1000 turns on the
+        // skip date's 3600 slots and said there was no next slot at all.
+        let skip = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        let s = schedule("* * 0 * * *", &[skip]);
+        assert_eq!(next_after(&s, utc(2026, 3, 7, 8)), Some(utc(2026, 3, 9, 4)));
+        let s = schedule("* * * * * *", &[skip]);
+        let at = Utc.with_ymd_and_hms(2026, 3, 8, 4, 59, 58).unwrap();
+        assert_eq!(next_after(&s, at), Some(at + TimeDelta::seconds(1)));
+        assert_eq!(
+            next_after(&s, at + TimeDelta::seconds(1)),
+            Some(utc(2026, 3, 9, 4))
+        );
     }
 
     #[test]
