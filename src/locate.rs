@@ -11,8 +11,13 @@ use crate::diagnostic::Span;
 
 /// The span of the last key of `path` (e.g. `["review", "on"]`).
 pub fn key(text: &str, path: &[&str]) -> Option<Span> {
-    let (line_index, column, len) = find_key(&lines(text), path)?;
-    Some(Span::chars(line_index + 1, column + 1, len))
+    let lines = lines(text);
+    let (line_index, column, len) = find_key(&lines, path)?;
+    Some(Span::chars(
+        line_index + 1,
+        char_column(lines[line_index], column),
+        len,
+    ))
 }
 
 /// The span of the value of the key at `path` when it stands on the key's
@@ -22,7 +27,7 @@ pub fn value(text: &str, path: &[&str]) -> Option<Span> {
     let lines = lines(text);
     let (line_index, column, len) = find_key(&lines, path)?;
     let line = lines[line_index].trim_end_matches('\r');
-    let key_span = Span::chars(line_index + 1, column + 1, len);
+    let key_span = Span::chars(line_index + 1, char_column(line, column), len);
     // The key's own text may be quoted: the value starts after its colon.
     let Some(colon) = line[column..].find(':').map(|c| column + c) else {
         return Some(key_span);
@@ -66,9 +71,11 @@ pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
     let lines = lines(text);
     let (line_index, column, len) = find_key(&lines, path)?;
     let key_line = lines[line_index];
-    let after_key = column + len + 1;
-    let after = key_line.get(after_key.min(key_line.len())..).unwrap_or("");
-    if let Some(found) = find_word(after, item) {
+    // Just after the key's colon: a byte offset, whatever the key holds.
+    let after_key = key_line[column..]
+        .find(':')
+        .map_or(key_line.len(), |colon| column + colon + 1);
+    if let Some(found) = find_word(&key_line[after_key.min(key_line.len())..], item) {
         return Some(Span::chars(
             line_index + 1,
             char_column(key_line, after_key + found),
@@ -91,7 +98,11 @@ pub fn item(text: &str, path: &[&str], item: &str) -> Option<Span> {
             ));
         }
     }
-    Some(Span::chars(line_index + 1, column + 1, len))
+    Some(Span::chars(
+        line_index + 1,
+        char_column(key_line, column),
+        len,
+    ))
 }
 
 /// The span of the key at `path` inside the `index`-th (0-based) block-list
@@ -150,7 +161,11 @@ pub fn list_item(text: &str, list: &[&str], index: usize, path: &[&str]) -> Opti
     item[0] = format!("{} {}", &first[..dash], &first[dash + 1..]);
     let item: Vec<&str> = item.iter().map(String::as_str).collect();
     let (line_index, column, len) = find_key(&item, path)?;
-    Some(Span::chars(start + line_index + 1, column + 1, len))
+    Some(Span::chars(
+        start + line_index + 1,
+        char_column(item[line_index], column),
+        len,
+    ))
 }
 
 fn lines(text: &str) -> Vec<&str> {
@@ -189,7 +204,7 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
             if this_indent != block {
                 continue;
             }
-            if key_at(line, this_indent) == Some(name) {
+            if key_at(line, this_indent).is_some_and(|(key, _)| key == *name) {
                 found = Some(index);
                 break;
             }
@@ -200,9 +215,12 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
         if depth + 1 == path.len() {
             return Some((index, column, name.chars().count()));
         }
-        // A flow mapping on the same line holds the rest of the path.
-        let value_start = column + name.len() + 1;
-        let value = line.get(value_start.min(line.len())..).unwrap_or("");
+        // A flow mapping on the same line holds the rest of the path. It
+        // starts after the colon (not after `name`, which is the key
+        // unquoted and trimmed, and so may be shorter than what is written).
+        let (_, colon) = key_at(line, column)?;
+        let value_start = colon + 1;
+        let value = &line[value_start.min(line.len())..];
         if value.trim_start().starts_with('{') {
             let inner = path[depth + 1];
             let offset = find_flow_key(value, inner)?;
@@ -214,14 +232,17 @@ fn find_key(lines: &[&str], path: &[&str]) -> Option<(usize, usize, usize)> {
     None
 }
 
-fn key_at(line: &str, indent: usize) -> Option<&str> {
+/// The key of a `key: value` line indented by `indent`, and the byte offset
+/// of its colon in the line.
+fn key_at(line: &str, indent: usize) -> Option<(&str, usize)> {
     let rest = &line[indent..];
     let colon = rest.find(':')?;
     let after = &rest[colon + 1..];
     if !(after.is_empty() || after.starts_with(' ') || after.starts_with('\t')) {
         return None;
     }
-    Some(rest[..colon].trim().trim_matches('"').trim_matches('\''))
+    let key = rest[..colon].trim().trim_matches('"').trim_matches('\'');
+    Some((key, indent + colon))
 }
 
 fn find_flow_key(value: &str, key: &str) -> Option<usize> {
@@ -288,6 +309,29 @@ mod tests {
         assert_eq!(at(&["image", "path"]), Some("a.png"));
         assert_eq!(at(&["tags"]), Some("- flu"));
         assert_eq!(at(&["nope"]), None);
+    }
+
+    #[test]
+    fn keys_with_characters_of_several_bytes_are_found_without_splitting_one() {
+        // Found by the `config` fuzz target: the byte after a key was taken
+        // as its length in characters, which fell inside `�`.
+        let doc = "groups:\n  public\u{FFFD}: [site-feed, x]\n";
+        let span = item(doc, &["groups", "public\u{FFFD}"], "x");
+        assert_eq!(span, Some(Span::chars(2, 24, 1)));
+        // A key trimmed of a wide space before its colon, then a flow mapping.
+        assert_eq!(
+            key("ab\u{3000}: { on: 1 }", &["ab", "on"]),
+            Some(Span::chars(1, 8, 2))
+        );
+        // Columns count characters, not bytes.
+        assert_eq!(
+            key("é: { on: 1 }", &["é", "on"]),
+            Some(Span::chars(1, 6, 2))
+        );
+        assert_eq!(
+            key("\"é\": { on: 1 }", &["é", "on"]),
+            Some(Span::chars(1, 8, 2))
+        );
     }
 
     #[test]

@@ -119,10 +119,62 @@ impl From<backend::Error> for YamlError {
 }
 
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
-    if let Some(error) = duplicate_key(text) {
+    if let Some(error) = too_deep(text).or_else(|| duplicate_key(text)) {
         return Err(error);
     }
     Ok(backend::from_str(text)?)
+}
+
+/// How deep `[` and `{` may nest. No post or configuration needs more, and
+/// the YAML scanner takes time quadratic in the depth (`tags: [[[[…` of
+/// 256 KiB took over a minute) before its own limit refuses it.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// An error at the bracket that opens one level too many, found in one
+/// pass; quoted scalars and comments are skipped.
+fn too_deep(text: &str) -> Option<YamlError> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut escaped = false;
+    let mut previous = '\n';
+    for c in text.chars() {
+        // A backslash escapes the next character in a double-quoted scalar.
+        if quote == Some('"') && (escaped || c == '\\') {
+            escaped = !escaped;
+            previous = c;
+            column += 1;
+            continue;
+        }
+        column += 1;
+        if c == '\n' {
+            (line, column, comment) = (line + 1, 0, false);
+        }
+        match (quote, c) {
+            _ if comment => {}
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if "[{,: \t\n".contains(previous) => quote = Some(c),
+            (None, '#') if previous.is_whitespace() => comment = true,
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some(YamlError {
+                        message: format!(
+                            "brackets nest more than {MAX_FLOW_DEPTH} levels deep here; no post or configuration needs that, so it is not read"
+                        ),
+                        line: Some(line),
+                        column: Some(column),
+                        duplicate: None,
+                    });
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = c;
+    }
+    None
 }
 
 /// The first key written twice in one mapping of `text`, as an error at the
@@ -474,6 +526,34 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, YamlError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn brackets_nested_too_deep_are_refused_in_one_pass_and_quoted_ones_are_text() {
+        let deep = format!(
+            "title: T\ntags: {}{}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
+        let error = super::from_str::<super::Value>(&deep).unwrap_err();
+        assert_eq!(
+            (error.line, error.column),
+            (Some(2), Some(6 + 65)),
+            "{error:?}"
+        );
+        assert!(
+            error.message.contains("more than 64 levels"),
+            "{}",
+            error.message
+        );
+        let fine = format!(
+            "a: \"{}\"\nb: '{}' # [[[[\nc: \"\\\" {}\"\nd: [[1], {{x: [2]}}]\n",
+            "[".repeat(100),
+            "{".repeat(100),
+            "[".repeat(100)
+        );
+        let value: super::Value = super::from_str(&fine).unwrap();
+        assert_eq!(value["d"][1]["x"][0], 2);
+    }
+
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]

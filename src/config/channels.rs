@@ -410,8 +410,10 @@ fn platform_settings<T: serde::de::DeserializeOwned>(
     name: &str,
     map: serde_yaml::Mapping,
 ) -> Result<T, Box<Diagnostic>> {
-    let channel_span = locate::key(text, &["channels", name]).unwrap_or(Span::point(1, 1));
     yaml::from_value(Value::Mapping(map)).map_err(|e| {
+        // Only on an error: locating a key reads the whole file, and doing
+        // it for every channel made a long channels.yaml load in O(n²).
+        let channel_span = locate::key(text, &["channels", name]).unwrap_or(Span::point(1, 1));
         let (code, span) = match unknown_field(&e.message) {
             Some(key) => (
                 "config/unknown-key",

@@ -158,17 +158,15 @@ pub fn load_files(files: Vec<RepoFile>) -> Loaded {
         .keys()
         .filter(|k| !crate::checks::rules::is_known(k))
         .collect();
-    for key in unknown_rules {
-        d.push(
-            Diagnostic::error(
-                POLICY_FILE,
-                locate::key(policy_text, &["severity", key]).unwrap_or(Span::point(1, 1)),
-                "config/unknown-rule",
-                format!("`severity.{key}`: no rule or rule family has this name"),
-            )
-            .with_help("see README \"Rules\" for the codes (e.g. `claims/red-flag`) and families (e.g. `access`)"),
-        );
-    }
+    report_names(d, unknown_rules.into_iter().map(String::as_str), |key| {
+        Diagnostic::error(
+            POLICY_FILE,
+            locate::key(policy_text, &["severity", key]).unwrap_or(Span::point(1, 1)),
+            "config/unknown-rule",
+            format!("`severity.{key}`: no rule or rule family has this name"),
+        )
+        .with_help("see README \"Rules\" for the codes (e.g. `claims/red-flag`) and families (e.g. `access`)")
+    });
     let config = build(channels_file, policy_file, &texts, d);
     loaded.config = config;
     loaded.sources = texts;
@@ -220,16 +218,17 @@ fn build(
                 .with_help("rename the group"),
             );
         }
-        for member in members.iter().filter(|m| !channels.contains_key(*m)) {
-            d.push(unknown_channel(
+        let unknown = members.iter().filter(|m| !channels.contains_key(*m));
+        report_names(d, unknown.map(String::as_str), |member| {
+            unknown_channel(
                 CHANNELS_FILE,
                 ch_text,
                 &["groups", group],
                 member,
                 &channels,
                 &BTreeMap::new(),
-            ));
-        }
+            )
+        });
     }
     let alerts = alerts::targets(CHANNELS_FILE, ch_text, file.alerts, d);
     for target in &alerts {
@@ -339,17 +338,10 @@ fn build_schedule(
             .is_ok()
     });
     let (expanded, unknown) = expand(channels, groups, &raw.channels);
-    for name in &unknown {
-        d.push(unknown_channel(
-            path,
-            text,
-            &["channels"],
-            name,
-            channels,
-            groups,
-        ));
-        ok = false;
-    }
+    ok &= unknown.is_empty();
+    report_names(d, unknown.iter().map(String::as_str), |name| {
+        unknown_channel(path, text, &["channels"], name, channels, groups)
+    });
     if raw.channels.is_empty() {
         d.push(Diagnostic::error(
             path,
@@ -422,6 +414,37 @@ fn too_short_catch_up(
         )
         .with_help("write how late a publication may still go out, e.g. `catch_up: 30m` (the default is 1h)"),
     )
+}
+
+/// At most this many unknown names of one list are reported one by one:
+/// each is located by reading its file again, and a thousand of them help
+/// nobody.
+const MAX_NAMED: usize = 20;
+
+/// Reports `names` through `each`, the first [`MAX_NAMED`] one by one and
+/// the rest in one diagnostic beside the last.
+fn report_names<'a>(
+    d: &mut Vec<Diagnostic>,
+    names: impl IntoIterator<Item = &'a str>,
+    each: impl Fn(&str) -> Diagnostic,
+) {
+    let mut names = names.into_iter();
+    let mut last = None;
+    for name in names.by_ref().take(MAX_NAMED) {
+        let diagnostic = each(name);
+        last = Some(diagnostic.clone());
+        d.push(diagnostic);
+    }
+    let more = names.count();
+    if let Some(last) = last.filter(|_| more > 0) {
+        d.push(Diagnostic {
+            message: format!("and {more} more unknown names in this list, not shown one by one"),
+            help: Some(
+                "fix the ones above first; `healthcast check` then shows the next".to_string(),
+            ),
+            ..last
+        });
+    }
 }
 
 fn unknown_channel(
@@ -787,6 +810,31 @@ mod tests {
             zero.diagnostics[0]
                 .message
                 .contains("`timeout` must be a positive duration")
+        );
+    }
+
+    #[test]
+    fn a_long_list_of_unknown_names_is_reported_twenty_at_a_time() {
+        let members: Vec<String> = (0..30).map(|n| format!("nope{n}")).collect();
+        let loaded = load_files(files(&[
+            (
+                CHANNELS_FILE,
+                &format!("{CHANNELS}  many: [{}]\n", members.join(", ")),
+            ),
+            (POLICY_FILE, POLICY),
+        ]));
+        let unknown: Vec<&Diagnostic> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "config/unknown-channel")
+            .collect();
+        assert_eq!(unknown.len(), 21);
+        assert!(unknown[19].message.contains("`nope19`"));
+        assert_eq!(unknown[20].span, unknown[19].span);
+        assert!(
+            unknown[20].message.contains("and 10 more unknown names"),
+            "{}",
+            unknown[20].message
         );
     }
 

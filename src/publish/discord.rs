@@ -67,10 +67,13 @@ pub fn escape(text: &str) -> String {
                 out.push(' ');
             }
             // A URL is left as it is; what precedes it in the word is not.
+            // The scheme starts after the last character that cannot be in
+            // one, which may take more than one byte (`→https://…`).
             let url_start = word.find("://").map(|at| {
                 word[..at]
-                    .rfind(|c: char| !c.is_ascii_alphanumeric())
-                    .map_or(0, |i| i + 1)
+                    .char_indices()
+                    .rfind(|(_, c)| !c.is_ascii_alphanumeric())
+                    .map_or(0, |(i, c)| i + c.len_utf8())
             });
             let (word, url) = word.split_at(url_start.unwrap_or(word.len()));
             for c in word.chars() {
@@ -255,5 +258,22 @@ impl Publisher for DiscordPublisher {
         ctx: &'a PublishContext<'a>,
     ) -> BoxFuture<'a, Result<Receipt, PublishError>> {
         Box::pin(self.send(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_keeps_a_url_after_a_multibyte_character() {
+        // Found by the `render` fuzz target: the byte after `→` is inside it,
+        // and splitting the word there panicked.
+        assert_eq!(escape("→https://a.example/x_y"), "→https://a.example/x_y");
+        assert_eq!(
+            escape("*é*https://a.example/*"),
+            "\\*é\\*https://a.example/*"
+        );
+        assert_eq!(escape("see_x→ftp://a.example"), "see\\_x→ftp://a.example");
     }
 }

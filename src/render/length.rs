@@ -170,10 +170,9 @@ pub fn threads(text: &str) -> usize {
 /// Mastodon's length: graphemes, after each URL with a scheme is replaced by
 /// 23 characters and each `@user@domain` by `@user` (StatusLengthValidator).
 pub fn mastodon(text: &str) -> usize {
-    let mut entities: Vec<(Range<usize>, usize)> = urls(text, true)
-        .into_iter()
-        .map(|r| (r, URL_LENGTH))
-        .collect();
+    let links = urls(text, true);
+    let mut entities: Vec<(Range<usize>, usize)> =
+        links.iter().map(|r| (r.clone(), URL_LENGTH)).collect();
     for m in MASTODON_MENTION.captures_iter(text) {
         let (Some(all), Some(user)) = (m.get(0), m.get(1)) else {
             continue;
@@ -182,10 +181,11 @@ pub fn mastodon(text: &str) -> usize {
         if before.is_some_and(|c| c == '=' || c == '/' || c.is_alphanumeric() || c == '_') {
             continue;
         }
-        if entities
-            .iter()
-            .any(|(r, _)| r.start < all.end() && all.start() < r.end)
-        {
+        // The URLs are in order and apart: the first one ending after the
+        // mention's start is the only one it can overlap (a binary search,
+        // not a scan of every URL for every mention).
+        let after = links.partition_point(|r| r.end <= all.start());
+        if links.get(after).is_some_and(|r| r.start < all.end()) {
             continue;
         }
         // "@" and the user name, graphemes of ASCII.

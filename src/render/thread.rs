@@ -110,39 +110,67 @@ fn pack(
     let mut parts: Vec<String> = Vec::new();
     // The part being filled, as a byte range of `text`.
     let mut current: Option<Range<usize>> = None;
-    let fits = |parts: &Vec<String>, body: &str| {
-        count(&format!("{}{body}", numbering(parts.len() + 1, total))) <= limit
+    let fits = |parts: &Vec<String>, range: Range<usize>| {
+        count(&format!(
+            "{}{}",
+            numbering(parts.len() + 1, total),
+            &text[range]
+        )) <= limit
     };
-    for sentence in sentences {
-        let (Some(first), Some(last)) = (sentence.first(), sentence.last()) else {
-            continue;
-        };
-        let start = current.as_ref().map_or(first.start, |c| c.start);
-        if fits(&parts, &text[start..last.end]) {
-            current = Some(start..last.end);
+    // Each step takes as many units (sentences, words, graphemes) as fit,
+    // found by a galloping search: a part is counted O(log n) times, not
+    // once per unit, so a long text splits in O(n log n), not O(n × limit).
+    let sentences: Vec<&Vec<Range<usize>>> = sentences.iter().filter(|s| !s.is_empty()).collect();
+    let span = |s: &[Range<usize>]| s[0].start..s[s.len() - 1].end;
+    let mut i = 0;
+    while i < sentences.len() {
+        let from = span(sentences[i]).start;
+        let start = current.as_ref().map_or(from, |c| c.start);
+        let n = most(sentences.len() - i, |k| {
+            fits(&parts, start..span(sentences[i + k - 1]).end)
+        });
+        if n > 0 {
+            current = Some(start..span(sentences[i + n - 1]).end);
+            i += n;
             continue;
         }
         if let Some(c) = current.take() {
             parts.push(text[c].to_string());
         }
-        if fits(&parts, &text[first.start..last.end]) {
-            current = Some(first.start..last.end);
+        let n = most(sentences.len() - i, |k| {
+            fits(&parts, from..span(sentences[i + k - 1]).end)
+        });
+        if n > 0 {
+            current = Some(from..span(sentences[i + n - 1]).end);
+            i += n;
             continue;
         }
         // A sentence longer than a part: break it between words.
-        for word in sentence {
-            let start = current.as_ref().map_or(word.start, |c| c.start);
-            if fits(&parts, &text[start..word.end]) {
-                current = Some(start..word.end);
+        let words = sentences[i].as_slice();
+        let mut j = 0;
+        while j < words.len() {
+            let start = current.as_ref().map_or(words[j].start, |c| c.start);
+            let n = most(words.len() - j, |k| {
+                fits(&parts, start..words[j + k - 1].end)
+            });
+            if n > 0 {
+                current = Some(start..words[j + n - 1].end);
+                j += n;
                 continue;
             }
             if let Some(c) = current.take() {
                 parts.push(text[c].to_string());
             }
-            if fits(&parts, &text[word.clone()]) {
-                current = Some(word.clone());
+            let n = most(words.len() - j, |k| {
+                fits(&parts, words[j].start..words[j + k - 1].end)
+            });
+            if n > 0 {
+                current = Some(words[j].start..words[j + n - 1].end);
+                j += n;
                 continue;
             }
+            let word = words[j].clone();
+            j += 1;
             let w = &text[word.clone()];
             if !urls(w, false).is_empty() || w.contains("://") {
                 // Never cut a URL: it gets a part of its own.
@@ -151,21 +179,108 @@ fn pack(
             }
             // A word longer than a part (a run of CJK, say): cut between
             // graphemes, at least one grapheme per part.
-            let mut piece = word.start..word.start;
-            for (at, g) in w.grapheme_indices(true) {
-                let end = word.start + at + g.len();
-                if piece.is_empty() || fits(&parts, &text[piece.start..end]) {
-                    piece.end = end;
+            let ends: Vec<usize> = w
+                .grapheme_indices(true)
+                .map(|(at, g)| word.start + at + g.len())
+                .collect();
+            let mut piece_start = word.start;
+            let mut g = 0;
+            while g < ends.len() {
+                let n = most(ends.len() - g, |k| {
+                    fits(&parts, piece_start..ends[g + k - 1])
+                })
+                .max(1);
+                let piece = piece_start..ends[g + n - 1];
+                g += n;
+                if g < ends.len() {
+                    parts.push(text[piece.clone()].to_string());
+                    piece_start = piece.end;
                 } else {
-                    parts.push(text[piece].to_string());
-                    piece = word.start + at..end;
+                    current = Some(piece);
                 }
             }
-            current = Some(piece);
         }
+        i += 1;
     }
     if let Some(c) = current {
         parts.push(text[c].to_string());
     }
     parts
+}
+
+/// The largest `k` in `0..=max` for which `fits(k)` holds, assuming that it
+/// holds for every smaller `k` once it holds for one (`fits(0)` is taken as
+/// true and never asked): doubling, then halving, so O(log k) questions.
+fn most(max: usize, mut fits: impl FnMut(usize) -> bool) -> usize {
+    if max == 0 || !fits(1) {
+        return 0;
+    }
+    let mut good = 1;
+    let mut bad = loop {
+        let next = (good * 2).min(max);
+        if next == good {
+            return good;
+        }
+        if !fits(next) {
+            break next;
+        }
+        good = next;
+    };
+    while bad - good > 1 {
+        let mid = good + (bad - good) / 2;
+        if fits(mid) {
+            good = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    good
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn most_finds_the_last_count_that_fits() {
+        for max in 0..40 {
+            for threshold in 0..45 {
+                let mut asked = Vec::new();
+                let got = most(max, |k| {
+                    asked.push(k);
+                    k <= threshold
+                });
+                assert_eq!(got, max.min(threshold), "max {max}, threshold {threshold}");
+                assert!(asked.iter().all(|&k| (1..=max).contains(&k)), "{asked:?}");
+            }
+        }
+    }
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn counted(text: &str) -> usize {
+        CALLS.fetch_add(1, Ordering::Relaxed);
+        super::super::graphemes(text)
+    }
+
+    #[test]
+    fn a_long_text_is_not_counted_once_per_word() {
+        // Found measuring 1 MiB posts (tests/large_inputs.rs): each word was
+        // counted with the whole part before it, O(n × limit), and a 256 KiB
+        // post took minutes to render. Now a part is counted O(log n) times.
+        let words = 20_000;
+        for text in [
+            "ab ".repeat(words),
+            "ab. ".repeat(words),
+            "字".repeat(words),
+        ] {
+            CALLS.store(0, Ordering::Relaxed);
+            let parts = split(&text, 2000, counted);
+            assert!(parts.len() > 8, "{}", parts.len());
+            assert!(parts.iter().all(|p| counted(p) <= 2000));
+            let calls = CALLS.load(Ordering::Relaxed);
+            assert!(calls < words / 4, "{calls} counts for {words} words");
+        }
+    }
 }
