@@ -386,7 +386,7 @@ fn block_key(rest: &str) -> Option<&str> {
             .then(|| &rest[1..end]);
     }
     let colon = rest.char_indices().find_map(|(i, c)| {
-        let next = rest[i + 1..].chars().next();
+        let next = rest[i + c.len_utf8()..].chars().next();
         (c == ':' && next.is_none_or(|n| n == ' ' || n == '\t')).then_some(i)
     })?;
     let name = rest[..colon].trim_end();
@@ -526,6 +526,20 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, YamlError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_line_that_starts_with_a_character_of_several_bytes_is_read_without_a_panic() {
+        // Found by the `front_matter` fuzz target: the byte after each
+        // character was taken as the next character's start.
+        assert_eq!(super::block_key("é: x"), Some("é"));
+        assert_eq!(
+            super::block_key("\u{FFFD}\u{FFFD} images: a"),
+            Some("\u{FFFD}\u{FFFD} images")
+        );
+        let text = "a: 1\n\u{FFFD}\u{FFFD}: 2\n\u{FFFD}\u{FFFD}: 3\n";
+        let error = super::from_str::<super::Value>(text).unwrap_err();
+        assert_eq!(error.line, Some(3), "{error:?}");
+    }
+
     #[test]
     fn brackets_nested_too_deep_are_refused_in_one_pass_and_quoted_ones_are_text() {
         let deep = format!(
