@@ -434,18 +434,11 @@ impl ChannelWork<'_> {
                         ledger.settle(key, &published, now).await?;
                     }
                     None => {
-                        self.log.report.unknown += 1;
                         error!(key = %key, channel = %channel, "the channel refused a duplicate ({error}) and does not show which post it is; check the channel and run `healthcast resolve`");
-                        self.log.alert("unknown", key, format!("Publication {key}: the channel refused it as a duplicate of a post it already shows ({error}). Check it, then `healthcast resolve {key} published|failed`."));
-                        ledger
-                            .settle(
-                                key,
-                                &Outcome::Unknown {
-                                    error: error.to_string(),
-                                },
-                                now,
-                            )
-                            .await?;
+                        let why = format!(
+                            "the channel refused it as a duplicate of a post it already shows ({error})"
+                        );
+                        self.give_to_a_person(ledger, key, &error, &why).await?;
                     }
                 }
             }
@@ -467,21 +460,33 @@ impl ChannelWork<'_> {
             _ => {
                 // An earlier attempt may have posted it, and the channel
                 // cannot be read back: a person decides.
-                self.log.report.unknown += 1;
                 error!(key = %key, channel = %channel, "outcome unknown: {error}; check the channel and run `healthcast resolve`");
-                self.log.alert("unknown", key, format!("Publication {key}: outcome unknown ({error}); an attempt may have reached the channel. Check it, then `healthcast resolve {key} published|failed`."));
-                ledger
-                    .settle(
-                        key,
-                        &Outcome::Unknown {
-                            error: error.to_string(),
-                        },
-                        now,
-                    )
-                    .await?;
+                let why =
+                    format!("outcome unknown ({error}); an attempt may have reached the channel");
+                self.give_to_a_person(ledger, key, &error, &why).await?;
             }
         }
         Ok(())
+    }
+
+    /// Settles `key` as `unknown`, for a person, with an alert saying `why`.
+    async fn give_to_a_person(
+        &mut self,
+        ledger: &Ledger,
+        key: &str,
+        error: &PublishError,
+        why: &str,
+    ) -> Result<()> {
+        self.log.report.unknown += 1;
+        self.log.alert(
+            "unknown",
+            key,
+            format!("Publication {key}: {why}. Check it, then `healthcast resolve {key} published|failed`."),
+        );
+        let unknown = Outcome::Unknown {
+            error: error.to_string(),
+        };
+        ledger.settle(key, &unknown, Utc::now()).await
     }
 
     /// The post a platform that refused a duplicate already shows: looked
